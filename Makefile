@@ -1,0 +1,52 @@
+# Two commands do everything: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint check bootstrap system-deps demo bench clean
+
+bootstrap: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed / 需要 Python 3.11 及以上")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@$(MAKE) --no-print-directory system-deps
+	@touch $(STAMP)
+
+# Optional system libraries: libzbar0 (pyzbar, a fallback decoder). Installed when we can
+# (root with apt-get); otherwise the code does without it and says so once.
+system-deps:
+	@if $(BIN)/python -c 'import pyzbar.pyzbar' 2>/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing libzbar0 (QR fallback decoder) ..."; \
+		(apt-get install -y -qq libzbar0 >/dev/null 2>&1 || \
+		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq libzbar0 >/dev/null 2>&1)) \
+		 || echo "note: libzbar0 could not be installed; pyzbar stays off (zxing-cpp decodes)"; \
+	else echo "note: libzbar0 missing and not root; pyzbar stays off (zxing-cpp decodes)"; fi
+
+run: bootstrap
+	$(BIN)/cylinder-trace migrate
+	$(BIN)/cylinder-trace demo
+	$(BIN)/cylinder-trace serve --host 127.0.0.1 --port 8000
+
+lint: bootstrap
+	$(BIN)/ruff check src devices tests benchmarks migrations
+	$(BIN)/mypy
+
+# The whole suite against the embedded PostgreSQL; then, when DATABASE_URL names a server,
+# everything that touches a database again against that server.
+test: bootstrap lint
+	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
+	@if [ -n "$$DATABASE_URL" ]; then \
+		echo "== again against the PostgreSQL server in DATABASE_URL =="; \
+		$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/domain --ignore=tests/devices; \
+	fi
+
+bench: bootstrap
+	@ls benchmarks/*.py
+
+clean:
+	rm -rf $(VENV) .data build *.egg-info

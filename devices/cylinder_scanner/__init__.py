@@ -1,0 +1,1 @@
+"""cylinder-scanner: the appliance beside the filling scale."""

@@ -1,0 +1,1 @@
+"""cylinder-trace: traceability service for LPG cylinders (一瓶一码)."""

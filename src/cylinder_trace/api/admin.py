@@ -1,0 +1,252 @@
+"""Admin endpoints: enterprises, stations and their API keys, users, vehicles; login; health."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from ..auth import CurrentPrincipal
+from ..db import SessionDep, database_ok
+from ..errors import problem
+from ..models import ApiKey, AppUser, Enterprise, Station, Vehicle
+from ..schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    Certificate,
+    EnterpriseCreate,
+    EnterpriseOut,
+    Health,
+    StationCreate,
+    StationLock,
+    StationOut,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    VehicleCreate,
+    VehicleOut,
+)
+from ..services import accounts
+from ..services.accounts import get_licence
+
+router = APIRouter(prefix="/api/v1")
+
+
+def enterprise_out(e: Enterprise) -> EnterpriseOut:
+    return EnterpriseOut(
+        id=e.id,
+        name=e.name,
+        credit_code=e.credit_code,
+        region_code=e.region_code,
+        operating_licence=get_licence(e, "operating_licence"),
+        filling_licence=get_licence(e, "filling_licence"),
+        created_at=e.created_at,
+    )
+
+
+def station_out(s: Station) -> StationOut:
+    return StationOut(
+        id=s.id,
+        enterprise_id=s.enterprise_id,
+        name=s.name,
+        address=s.address,
+        region_code=s.region_code,
+        filling_licence=get_licence(s, "filling_licence"),
+        locked=s.locked,
+        locked_reason=s.locked_reason,
+    )
+
+
+def user_out(u: AppUser) -> UserOut:
+    cert = (
+        Certificate(number=u.certificate_number, valid_until=u.certificate_valid_until)
+        if u.certificate_number and u.certificate_valid_until
+        else None
+    )
+    return UserOut(
+        id=u.id,
+        username=u.username,
+        role=u.role,
+        enterprise_id=u.enterprise_id,
+        region_codes=list(u.region_codes or []),
+        certificate=cert,
+        badge=u.badge,
+        active=u.active,
+    )
+
+
+def key_out(k: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=k.id,
+        station_id=k.station_id,
+        prefix=k.prefix,
+        label=k.label,
+        created_at=k.created_at,
+        revoked_at=k.revoked_at,
+    )
+
+
+@router.get("/health", response_model=Health, tags=["health"])
+def health() -> object:
+    if database_ok():
+        return Health(status="ok", database="ok")
+    return problem(
+        503,
+        "DATABASE_UNAVAILABLE",
+        "Database unavailable",
+        "PostgreSQL does not answer",
+        title_zh="数据库不可用",
+        database="failing",
+    )
+
+
+@router.post("/auth/token", response_model=TokenOut, tags=["auth"])
+def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+    from ..config import get_settings
+
+    token = accounts.login(session, form.username, form.password)
+    return TokenOut(access_token=token, expires_in=get_settings().token_ttl_minutes * 60)
+
+
+@router.get("/users/me", response_model=UserOut, tags=["users"])
+def me(session: SessionDep, principal: CurrentPrincipal) -> UserOut:
+    user = session.get(AppUser, principal.id) if principal.kind == "user" else None
+    if user is None:
+        from ..errors import NotFound
+
+        raise NotFound("A station key has no user account")
+    return user_out(user)
+
+
+@router.post(
+    "/enterprises",
+    response_model=EnterpriseOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["enterprises"],
+)
+def create_enterprise(
+    body: EnterpriseCreate, session: SessionDep, principal: CurrentPrincipal
+) -> EnterpriseOut:
+    return enterprise_out(accounts.create_enterprise(session, principal, body))
+
+
+@router.get("/enterprises", response_model=list[EnterpriseOut], tags=["enterprises"])
+def list_enterprises(session: SessionDep, principal: CurrentPrincipal) -> list[EnterpriseOut]:
+    return [enterprise_out(e) for e in accounts.list_enterprises(session, principal)]
+
+
+@router.get("/enterprises/{enterprise_id}", response_model=EnterpriseOut, tags=["enterprises"])
+def get_enterprise(
+    enterprise_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> EnterpriseOut:
+    return enterprise_out(accounts.get_enterprise(session, principal, enterprise_id))
+
+
+@router.post(
+    "/stations", response_model=StationOut, status_code=status.HTTP_201_CREATED, tags=["stations"]
+)
+def create_station(
+    body: StationCreate, session: SessionDep, principal: CurrentPrincipal
+) -> StationOut:
+    return station_out(accounts.create_station(session, principal, body))
+
+
+@router.get("/stations", response_model=list[StationOut], tags=["stations"])
+def list_stations(
+    session: SessionDep, principal: CurrentPrincipal, enterprise_id: uuid.UUID | None = None
+) -> list[StationOut]:
+    return [station_out(s) for s in accounts.list_stations(session, principal, enterprise_id)]
+
+
+@router.get("/stations/{station_id}", response_model=StationOut, tags=["stations"])
+def get_station(
+    station_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> StationOut:
+    return station_out(accounts.get_station(session, principal, station_id))
+
+
+@router.post("/stations/{station_id}/lock", response_model=StationOut, tags=["stations"])
+def lock_station(
+    station_id: uuid.UUID, body: StationLock, session: SessionDep, principal: CurrentPrincipal
+) -> StationOut:
+    return station_out(accounts.set_station_lock(session, principal, station_id, True, body.reason))
+
+
+@router.post("/stations/{station_id}/unlock", response_model=StationOut, tags=["stations"])
+def unlock_station(
+    station_id: uuid.UUID, body: StationLock, session: SessionDep, principal: CurrentPrincipal
+) -> StationOut:
+    return station_out(
+        accounts.set_station_lock(session, principal, station_id, False, body.reason)
+    )
+
+
+@router.post(
+    "/stations/{station_id}/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    tags=["stations"],
+)
+def create_api_key(
+    station_id: uuid.UUID,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    body: ApiKeyCreate | None = None,
+) -> ApiKeyCreated:
+    record, key = accounts.create_api_key(
+        session, principal, station_id, body.label if body else ""
+    )
+    return ApiKeyCreated(id=record.id, station_id=record.station_id, key=key, prefix=record.prefix)
+
+
+@router.get("/stations/{station_id}/api-keys", response_model=list[ApiKeyOut], tags=["stations"])
+def list_api_keys(
+    station_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> list[ApiKeyOut]:
+    return [key_out(k) for k in accounts.list_api_keys(session, principal, station_id)]
+
+
+@router.delete(
+    "/stations/{station_id}/api-keys/{key_id}", response_model=ApiKeyOut, tags=["stations"]
+)
+def revoke_api_key(
+    station_id: uuid.UUID, key_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> ApiKeyOut:
+    return key_out(accounts.revoke_api_key(session, principal, station_id, key_id))
+
+
+@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, tags=["users"])
+def create_user(body: UserCreate, session: SessionDep, principal: CurrentPrincipal) -> UserOut:
+    return user_out(accounts.create_user(session, principal, body))
+
+
+@router.get("/users", response_model=list[UserOut], tags=["users"])
+def list_users(session: SessionDep, principal: CurrentPrincipal) -> list[UserOut]:
+    return [user_out(u) for u in accounts.list_users(session, principal)]
+
+
+def vehicle_out(session: SessionDep, v: Vehicle) -> VehicleOut:
+    return VehicleOut(
+        id=v.id,
+        enterprise_id=v.enterprise_id,
+        plate=v.plate,
+        permit=Certificate(number=v.permit_number, valid_until=v.permit_valid_until),
+        workers=accounts.vehicle_workers(session, v.id),
+    )
+
+
+@router.post(
+    "/vehicles", response_model=VehicleOut, status_code=status.HTTP_201_CREATED, tags=["vehicles"]
+)
+def create_vehicle(
+    body: VehicleCreate, session: SessionDep, principal: CurrentPrincipal
+) -> VehicleOut:
+    return vehicle_out(session, accounts.create_vehicle(session, principal, body))
+
+
+@router.get("/vehicles", response_model=list[VehicleOut], tags=["vehicles"])
+def list_vehicles(session: SessionDep, principal: CurrentPrincipal) -> list[VehicleOut]:
+    return [vehicle_out(session, v) for v in accounts.list_vehicles(session, principal)]

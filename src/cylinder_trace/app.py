@@ -1,0 +1,49 @@
+"""create_app(): routers, error handlers, limits, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .config import get_settings
+from .db import dispose_engine, init_engine
+from .errors import install_error_handlers
+from .limits import BodyLimit
+
+log = logging.getLogger(__name__)
+
+# Routes whose bodies may be larger than the default limit (bulk CSV import).
+LARGE_BODY_PATHS = ("/api/v1/cylinders/import",)
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        init_engine(database_url)
+        yield
+        dispose_engine()
+
+    app = FastAPI(
+        title="cylinder-trace",
+        summary="LPG cylinder traceability: one cylinder, one code (一瓶一码)",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    app.add_middleware(
+        BodyLimit,
+        default_limit=settings.max_body_bytes,
+        large_limit=settings.max_import_bytes,
+        large_paths=LARGE_BODY_PATHS,
+    )
+
+    from .api import admin
+
+    app.include_router(admin.router)
+    return app

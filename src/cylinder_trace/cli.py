@@ -1,0 +1,110 @@
+"""The `cylinder-trace` command: serve, migrate, create-admin, demo."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+
+from .config import get_settings
+
+
+def _database_url() -> str:
+    from .db import resolve_database_url
+
+    return resolve_database_url(get_settings())
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    upgrade(_database_url())
+    print("migrations applied / 迁移已完成")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .migrate import upgrade
+
+    url = _database_url()
+    upgrade(url)
+    # Workers are separate processes: hand them the resolved URL so they join the same
+    # database (the embedded server stays owned by this process and stops with it).
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    uvicorn.run(
+        "cylinder_trace.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=get_settings().log_level.lower(),
+    )
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from .db import init_engine
+    from .migrate import upgrade
+    from .services.accounts import create_admin
+
+    password = os.environ.get("CYLINDER_TRACE_ADMIN_PASSWORD") or getpass.getpass(
+        "Password / 密码: "
+    )
+    if len(password) < 8:
+        print("password must have at least 8 characters / 密码至少 8 位", file=sys.stderr)
+        return 2
+    url = _database_url()
+    upgrade(url)
+    with Session(init_engine(url)) as session:
+        create_admin(session, args.username, password)
+    print(f"platform admin '{args.username}' ready / 平台管理员已就绪")
+    return 0
+
+
+def cmd_demo(_: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from .db import init_engine
+    from .migrate import upgrade
+    from .services.demo import load_demo
+
+    url = _database_url()
+    upgrade(url)
+    with Session(init_engine(url), expire_on_commit=False) as session:
+        summary = load_demo(session)
+    print(summary)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cylinder-trace", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="apply migrations, then serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply migrations").set_defaults(func=cmd_migrate)
+    admin = sub.add_parser("create-admin", help="create or reset a platform admin")
+    admin.add_argument("username")
+    admin.set_defaults(func=cmd_create_admin)
+    sub.add_parser("demo", help="load the demo data set").set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

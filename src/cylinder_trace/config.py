@@ -1,0 +1,82 @@
+"""Settings: every knob of the service, with its default, in one place."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Read from the environment (prefix ``CYLINDER_TRACE_``; ``DATABASE_URL`` as is)."""
+
+    model_config = SettingsConfigDict(env_prefix="CYLINDER_TRACE_", extra="ignore")
+
+    # With no DATABASE_URL an embedded PostgreSQL is started under data_dir/pg.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "CYLINDER_TRACE_DATABASE_URL")
+    )
+    data_dir: Path = Path(".data")
+    db_pool_size: int = 10
+    # Signs login tokens and, unless code_signing_keys is set, derives the label-signing key.
+    # Empty: generated once and kept in data_dir/secret_key (fine for one machine, not a cluster).
+    secret_key: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Hosts whose /C/ URLs the scan parser accepts (besides public_base_url's host).
+    accepted_code_hosts: list[str] = []
+    timezone: str = "Asia/Shanghai"
+    code_prefix: str = "CT"
+    # "ID:SECRET,ID:SECRET"; the first is the one that signs new labels, the rest still verify.
+    code_signing_keys: str = ""
+    # Key for personal data at rest (ID numbers, phones); derived from secret_key when empty.
+    pii_key: str = ""
+    token_ttl_minutes: int = 8 * 60
+    authorization_ttl_seconds: int = 300
+    max_body_bytes: int = 1 * 1024 * 1024
+    max_import_bytes: int = 64 * 1024 * 1024
+    # Region policies: JSON object {region_code_prefix: {policy fields}}; see domain/rules.py.
+    region_policies: dict[str, dict[str, Any]] = {}
+    # argon2id cost; the defaults follow argon2-cffi's (RFC 9106 low-memory profile).
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+    scheduler_enabled: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("region_policies", mode="before")
+    @classmethod
+    def _parse_policies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @field_validator("accepted_code_hosts", mode="before")
+    @classmethod
+    def _parse_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [h.strip() for h in value.split(",") if h.strip()]
+        return value
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once and kept beside the data."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

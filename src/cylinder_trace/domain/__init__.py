@@ -1,0 +1,1 @@
+"""The pure domain core: rules, code formats, lifecycle; no I/O."""

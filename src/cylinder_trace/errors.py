@@ -1,0 +1,125 @@
+"""Domain errors with stable codes, and the one handler that turns them into problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    """An error a client can act on: a stable ``code``, an HTTP status, zh/en titles."""
+
+    status = 400
+    code = "BAD_REQUEST"
+    title_en = "Bad request"
+    title_zh = "请求有误"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title_en)
+        self.detail = detail or self.title_en
+        self.extra = extra
+
+
+def _error(name: str, status: int, code: str, en: str, zh: str) -> type[DomainError]:
+    return type(
+        name, (DomainError,), {"status": status, "code": code, "title_en": en, "title_zh": zh}
+    )
+
+
+NotAuthenticated = _error(
+    "NotAuthenticated", 401, "NOT_AUTHENTICATED", "Not authenticated", "未登录或凭证无效"
+)
+Forbidden = _error("Forbidden", 403, "FORBIDDEN", "Not allowed", "无权执行此操作")
+NotFound = _error("NotFound", 404, "NOT_FOUND", "Not found", "未找到")
+Conflict = _error("Conflict", 409, "CONFLICT", "Conflict with the current state", "与当前状态冲突")
+Invalid = _error("Invalid", 422, "INVALID", "Invalid request", "请求内容无效")
+TooLarge = _error("TooLarge", 413, "BODY_TOO_LARGE", "Request body too large", "请求体过大")
+TooMany = _error("TooMany", 429, "TOO_MANY_REQUESTS", "Too many requests", "请求过于频繁")
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, *, title_zh: str = "", **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code.lower().replace('_', '-')}",
+        "title": title,
+        "title_zh": title_zh,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_HTTP_CODES = {
+    400: ("BAD_REQUEST", "请求有误"),
+    401: ("NOT_AUTHENTICATED", "未登录或凭证无效"),
+    403: ("FORBIDDEN", "无权执行此操作"),
+    404: ("NOT_FOUND", "未找到"),
+    405: ("METHOD_NOT_ALLOWED", "不支持此方法"),
+    413: ("BODY_TOO_LARGE", "请求体过大"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "不支持的内容类型"),
+    429: ("TOO_MANY_REQUESTS", "请求过于频繁"),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return problem(
+            exc.status, exc.code, exc.title_en, exc.detail, title_zh=exc.title_zh, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body",
+                "message": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+            for err in exc.errors()
+        ]
+        return problem(
+            422,
+            "VALIDATION_ERROR",
+            "Validation failed",
+            "The request has invalid fields",
+            title_zh="请求字段校验失败",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, zh = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "请求失败"))
+        detail = exc.detail if isinstance(exc.detail, str) else code
+        return problem(exc.status_code, code, detail, detail, title_zh=zh)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Log the type and route only: exception text may carry request data.
+        log.error(
+            "unhandled %s on %s %s",
+            type(exc).__name__,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
+        return problem(
+            500,
+            "INTERNAL_ERROR",
+            "Internal error",
+            "An internal error occurred",
+            title_zh="服务内部错误",
+        )

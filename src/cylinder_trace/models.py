@@ -1,0 +1,237 @@
+"""SQLModel tables: accounts and access, the cylinder registry and its append-only event log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlmodel import Field, SQLModel
+
+
+def _ts(nullable: bool = False, default_now: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(
+            DateTime(timezone=True),
+            nullable=nullable,
+            server_default=func.now() if default_now else None,
+        ),
+    )
+
+
+def _fk(target: str, nullable: bool = False, index: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(ForeignKey(target), nullable=nullable, index=index),
+    )
+
+
+class Enterprise(SQLModel, table=True):
+    """A gas company / filling unit (燃气经营企业 / 充装单位)."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str
+    credit_code: str = Field(unique=True)
+    region_code: str = Field(index=True, max_length=6)
+    operating_licence_number: str | None = None
+    operating_licence_valid_from: date | None = None
+    operating_licence_valid_until: date | None = None
+    operating_licence_status: str | None = None
+    filling_licence_number: str | None = None
+    filling_licence_valid_from: date | None = None
+    filling_licence_valid_until: date | None = None
+    filling_licence_status: str | None = None
+    webhook_url: str | None = None
+    created_at: datetime | None = _ts()
+
+
+class Station(SQLModel, table=True):
+    """A filling station (充装站) of one enterprise."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enterprise_id: uuid.UUID = _fk("enterprise.id")
+    name: str
+    address: str = ""
+    region_code: str = Field(index=True, max_length=6)
+    filling_licence_number: str | None = None
+    filling_licence_valid_from: date | None = None
+    filling_licence_valid_until: date | None = None
+    filling_licence_status: str | None = None
+    # A regulator can lock a station's filling remotely (STATION_LOCKED).
+    locked: bool = False
+    locked_reason: str | None = None
+    locked_at: datetime | None = _ts(nullable=True, default_now=False)
+    created_at: datetime | None = _ts()
+
+
+class AppUser(SQLModel, table=True):
+    """A person who logs in: admin, operator, delivery worker, inspector or regulator."""
+
+    __tablename__ = "app_user"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    username: str = Field(unique=True)
+    password_hash: str
+    role: str = Field(index=True)
+    enterprise_id: uuid.UUID | None = _fk("enterprise.id", nullable=True)
+    region_codes: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(String), nullable=False, server_default=text("'{}'")),
+    )
+    certificate_number: str | None = None
+    certificate_valid_until: date | None = None
+    # The badge an operator scans at the scale; defaults to the username.
+    badge: str | None = Field(default=None, unique=True)
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = _ts(nullable=True, default_now=False)
+    created_at: datetime | None = _ts()
+
+
+class ApiKey(SQLModel, table=True):
+    """A station appliance's key: only its SHA-256 is stored (a long random secret needs no KDF)."""
+
+    __tablename__ = "api_key"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    station_id: uuid.UUID = _fk("station.id")
+    key_hash: str = Field(unique=True, max_length=64)
+    prefix: str = Field(max_length=12)
+    label: str = ""
+    created_by: uuid.UUID | None = None
+    created_at: datetime | None = _ts()
+    revoked_at: datetime | None = _ts(nullable=True, default_now=False)
+
+
+class Vehicle(SQLModel, table=True):
+    """A delivery vehicle with its dangerous-goods road transport permit."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enterprise_id: uuid.UUID = _fk("enterprise.id")
+    plate: str = Field(unique=True)
+    permit_number: str
+    permit_valid_until: date
+    created_at: datetime | None = _ts()
+
+
+class VehicleWorker(SQLModel, table=True):
+    """The delivery workers bound to a vehicle (人车对应)."""
+
+    __tablename__ = "vehicle_worker"
+
+    vehicle_id: uuid.UUID = Field(foreign_key="vehicle.id", primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", primary_key=True)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a retried write, returned again for the same key and caller."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (PrimaryKeyConstraint("scope", "key"),)
+
+    scope: str
+    key: str = Field(max_length=200)
+    request_hash: str
+    status_code: int
+    response: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime | None = _ts()
+
+
+class Cylinder(SQLModel, table=True):
+    """One LPG cylinder: manufacture data and the current state derived from its events."""
+
+    __table_args__ = (
+        UniqueConstraint("manufacturer", "serial_number", name="uq_cylinder_manufacturer_serial"),
+        Index("ix_cylinder_owner_status", "owner_enterprise_id", "status"),
+        Index("ix_cylinder_region_due", "region_code", "next_inspection_due"),
+        Index(
+            "ix_cylinder_open_state",
+            "owner_enterprise_id",
+            postgresql_where=text("seized OR recalled OR status <> 'active'"),
+        ),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, Identity(always=False), primary_key=True),
+    )
+    code: str = Field(unique=True, max_length=16)
+    rfid: str | None = Field(default=None, unique=True, max_length=64)
+    # A code the cylinder already carries (GS1 GRAI, GB/T 36051), accepted on scans.
+    external_code: str | None = Field(default=None, unique=True, max_length=80)
+    owner_enterprise_id: uuid.UUID = _fk("enterprise.id", index=False)
+    region_code: str = Field(max_length=6)
+    manufacturer: str
+    serial_number: str
+    model: str
+    water_capacity_l: float
+    tare_kg: float
+    max_fill_kg: float
+    manufacture_date: date
+    design_life_years: int | None = None
+    valve_type: str = "single_phase"
+    smart_valve_id: str | None = None
+    refurbished: bool = False
+    insurance_policy: str | None = None
+    insurance_valid_until: date | None = None
+    # State, derived from the events (domain/lifecycle.py) and updated in the same transaction.
+    status: str = "active"
+    seized: bool = False
+    recalled: bool = False
+    filled: bool = False
+    location_kind: str | None = None
+    location_id: str | None = None
+    last_inspection_date: date | None = None
+    last_inspection_result: str | None = None
+    next_inspection_due: date | None = None
+    entrusted_to_enterprise_id: uuid.UUID | None = None
+    entrusted_until: date | None = None
+    last_fill_at: datetime | None = _ts(nullable=True, default_now=False)
+    last_fill_station_id: uuid.UUID | None = None
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class CylinderEvent(SQLModel, table=True):
+    """Append-only history: partitioned by month; rows are never updated or deleted (trigger)."""
+
+    __tablename__ = "cylinder_event"
+    __table_args__ = (
+        PrimaryKeyConstraint("cylinder_id", "occurred_at", "id"),
+        Index("ix_cylinder_event_kind_time", "kind", "occurred_at"),
+        Index("ix_cylinder_event_station_time", "station_id", "occurred_at"),
+        {"postgresql_partition_by": "RANGE (occurred_at)"},
+    )
+
+    id: int = Field(
+        sa_column=Column(
+            BigInteger, server_default=text("nextval('cylinder_event_id_seq')"), nullable=False
+        )
+    )
+    cylinder_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    kind: str = Field(max_length=40)
+    recorded_at: datetime | None = _ts()
+    actor_kind: str = Field(max_length=16)
+    actor_id: str | None = None
+    station_id: uuid.UUID | None = None
+    enterprise_id: uuid.UUID | None = None
+    payload: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )

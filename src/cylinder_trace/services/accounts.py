@@ -1,0 +1,345 @@
+"""Use cases for enterprises, stations, API keys, users, vehicles and logging in."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from ..auth import ENTERPRISE_ROLES, Principal, Role, region_scopes
+from ..config import get_settings
+from ..errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound, TooMany
+from ..models import ApiKey, AppUser, Enterprise, Station, Vehicle, VehicleWorker
+from ..schemas import (
+    EnterpriseCreate,
+    Licence,
+    StationCreate,
+    UserCreate,
+    VehicleCreate,
+)
+from ..security import api_key_hash, hash_password, make_token, new_api_key, verify_password
+
+
+def set_licence(obj: Any, prefix: str, licence: Licence | None) -> None:
+    for name in ("number", "valid_from", "valid_until", "status"):
+        setattr(obj, f"{prefix}_{name}", getattr(licence, name) if licence else None)
+
+
+def get_licence(obj: Any, prefix: str) -> Licence | None:
+    number = getattr(obj, f"{prefix}_number")
+    if number is None:
+        return None
+    return Licence(
+        number=number,
+        valid_from=getattr(obj, f"{prefix}_valid_from"),
+        valid_until=getattr(obj, f"{prefix}_valid_until"),
+        status=getattr(obj, f"{prefix}_status") or "valid",
+    )
+
+
+def _commit(session: Session, what: str) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"{what} already exists or refers to something that does not") from exc
+
+
+# --- enterprises -------------------------------------------------------------------------
+
+
+def create_enterprise(session: Session, principal: Principal, data: EnterpriseCreate) -> Enterprise:
+    if principal.role != Role.PLATFORM_ADMIN:
+        raise Forbidden("Only a platform admin registers enterprises")
+    enterprise = Enterprise(
+        name=data.name,
+        credit_code=data.credit_code,
+        region_code=data.region_code,
+        webhook_url=data.webhook_url,
+    )
+    set_licence(enterprise, "operating_licence", data.operating_licence)
+    set_licence(enterprise, "filling_licence", data.filling_licence)
+    session.add(enterprise)
+    _commit(session, "An enterprise with this credit code")
+    return enterprise
+
+
+def get_enterprise(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> Enterprise:
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound("No such enterprise")
+    principal.require_sees(enterprise.id, enterprise.region_code)
+    return enterprise
+
+
+def list_enterprises(session: Session, principal: Principal) -> list[Enterprise]:
+    query = select(Enterprise).order_by(col(Enterprise.name))
+    if principal.role in ENTERPRISE_ROLES:
+        query = query.where(col(Enterprise.id) == principal.enterprise_id)
+    rows = session.scalars(query).all()
+    return [e for e in rows if principal.sees(e.id, e.region_code)]
+
+
+def _manage_enterprise(principal: Principal, enterprise_id: uuid.UUID) -> None:
+    """Platform admins manage every enterprise; an enterprise admin only its own."""
+    if principal.role == Role.PLATFORM_ADMIN:
+        return
+    if principal.role == Role.ENTERPRISE_ADMIN and principal.enterprise_id == enterprise_id:
+        return
+    raise Forbidden("Only a platform admin or this enterprise's admin may do this")
+
+
+# --- stations ----------------------------------------------------------------------------
+
+
+def create_station(session: Session, principal: Principal, data: StationCreate) -> Station:
+    _manage_enterprise(principal, data.enterprise_id)
+    enterprise = session.get(Enterprise, data.enterprise_id)
+    if enterprise is None:
+        raise Invalid("enterprise_id names no enterprise")
+    station = Station(
+        enterprise_id=enterprise.id,
+        name=data.name,
+        address=data.address,
+        region_code=data.region_code or enterprise.region_code,
+    )
+    set_licence(station, "filling_licence", data.filling_licence)
+    session.add(station)
+    _commit(session, "This station")
+    return station
+
+
+def get_station(session: Session, principal: Principal, station_id: uuid.UUID) -> Station:
+    station = session.get(Station, station_id)
+    if station is None:
+        raise NotFound("No such station")
+    principal.require_sees(station.enterprise_id, station.region_code)
+    return station
+
+
+def list_stations(
+    session: Session, principal: Principal, enterprise_id: uuid.UUID | None = None
+) -> list[Station]:
+    query = select(Station).order_by(col(Station.name))
+    if principal.role in ENTERPRISE_ROLES:
+        query = query.where(col(Station.enterprise_id) == principal.enterprise_id)
+    elif enterprise_id is not None:
+        query = query.where(col(Station.enterprise_id) == enterprise_id)
+    return [
+        s for s in session.scalars(query).all() if principal.sees(s.enterprise_id, s.region_code)
+    ]
+
+
+def set_station_lock(
+    session: Session, principal: Principal, station_id: uuid.UUID, locked: bool, reason: str
+) -> Station:
+    """A regulator (in its region) or platform admin locks or unlocks a station's filling."""
+    if principal.role not in (Role.REGULATOR, Role.PLATFORM_ADMIN):
+        raise Forbidden("Only a regulator or platform admin may lock a station's filling")
+    station = get_station(session, principal, station_id)
+    station.locked = locked
+    station.locked_reason = reason if locked else None
+    station.locked_at = datetime.now(UTC) if locked else None
+    session.add(station)
+    session.commit()
+    return station
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+def create_api_key(
+    session: Session, principal: Principal, station_id: uuid.UUID, label: str
+) -> tuple[ApiKey, str]:
+    station = session.get(Station, station_id)
+    if station is None:
+        raise NotFound("No such station")
+    _manage_enterprise(principal, station.enterprise_id)
+    key = new_api_key()
+    record = ApiKey(
+        station_id=station.id,
+        key_hash=api_key_hash(key),
+        prefix=key[:12],
+        label=label,
+        created_by=principal.id,
+    )
+    session.add(record)
+    session.commit()
+    return record, key
+
+
+def list_api_keys(session: Session, principal: Principal, station_id: uuid.UUID) -> list[ApiKey]:
+    station = session.get(Station, station_id)
+    if station is None:
+        raise NotFound("No such station")
+    _manage_enterprise(principal, station.enterprise_id)
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(col(ApiKey.station_id) == station_id)
+            .order_by(col(ApiKey.created_at))
+        ).all()
+    )
+
+
+def revoke_api_key(
+    session: Session, principal: Principal, station_id: uuid.UUID, key_id: uuid.UUID
+) -> ApiKey:
+    record = session.get(ApiKey, key_id)
+    station = session.get(Station, station_id)
+    if record is None or station is None or record.station_id != station_id:
+        raise NotFound("No such API key")
+    _manage_enterprise(principal, station.enterprise_id)
+    if record.revoked_at is None:
+        record.revoked_at = datetime.now(UTC)
+        session.add(record)
+        session.commit()
+    return record
+
+
+# --- users -------------------------------------------------------------------------------
+
+_ENTERPRISE_ADMIN_MAY_CREATE = {
+    Role.ENTERPRISE_ADMIN,
+    Role.OPERATOR,
+    Role.DELIVERY_WORKER,
+    Role.INSPECTOR,
+}
+
+
+def create_user(session: Session, principal: Principal, data: UserCreate) -> AppUser:
+    if principal.role == Role.ENTERPRISE_ADMIN:
+        if data.role not in _ENTERPRISE_ADMIN_MAY_CREATE:
+            raise Forbidden("An enterprise admin cannot create this role")
+        if data.enterprise_id not in (None, principal.enterprise_id):
+            raise Forbidden("An enterprise admin creates users of its own enterprise only")
+        enterprise_id: uuid.UUID | None = principal.enterprise_id
+    elif principal.role == Role.PLATFORM_ADMIN:
+        enterprise_id = data.enterprise_id
+    else:
+        raise Forbidden("Only admins create users")
+    if data.role in ENTERPRISE_ROLES and enterprise_id is None:
+        raise Invalid("This role belongs to an enterprise: give enterprise_id")
+    if data.role == Role.REGULATOR and not data.region_codes:
+        raise Invalid("A regulator needs region_codes")
+    if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
+        raise Invalid("enterprise_id names no enterprise")
+    user = AppUser(
+        username=data.username,
+        password_hash=hash_password(data.password),
+        role=data.role.value,
+        enterprise_id=enterprise_id,
+        region_codes=data.region_codes,
+        certificate_number=data.certificate.number if data.certificate else None,
+        certificate_valid_until=data.certificate.valid_until if data.certificate else None,
+        badge=data.badge or (data.username if data.role == Role.OPERATOR else None),
+    )
+    session.add(user)
+    _commit(session, "A user with this username or badge")
+    return user
+
+
+def list_users(session: Session, principal: Principal) -> list[AppUser]:
+    query = select(AppUser).order_by(col(AppUser.username))
+    if principal.role == Role.ENTERPRISE_ADMIN:
+        query = query.where(col(AppUser.enterprise_id) == principal.enterprise_id)
+    elif principal.role != Role.PLATFORM_ADMIN:
+        raise Forbidden("Only admins list users")
+    return list(session.scalars(query).all())
+
+
+def create_admin(session: Session, username: str, password: str) -> AppUser:
+    """The first platform admin, from the command line."""
+    existing = session.scalars(select(AppUser).where(col(AppUser.username) == username)).first()
+    if existing is not None:
+        existing.password_hash = hash_password(password)
+        existing.role = Role.PLATFORM_ADMIN.value
+        existing.active = True
+        session.add(existing)
+        session.commit()
+        return existing
+    user = AppUser(
+        username=username, password_hash=hash_password(password), role=Role.PLATFORM_ADMIN.value
+    )
+    session.add(user)
+    session.commit()
+    return user
+
+
+def login(session: Session, username: str, password: str, now: datetime | None = None) -> str:
+    """A bearer token for valid credentials; repeated failures lock the account for a while."""
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    user = session.scalars(select(AppUser).where(col(AppUser.username) == username)).first()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        raise TooMany("Too many failed logins; try again later")
+    if user is None or not user.active or not verify_password(password, user.password_hash):
+        if user is not None:
+            failures = user.failed_logins + 1
+            locked = (
+                now + timedelta(seconds=settings.login_lockout_seconds)
+                if failures >= settings.login_max_failures
+                else None
+            )
+            session.execute(
+                update(AppUser)
+                .where(col(AppUser.id) == user.id)  # type: ignore[arg-type]
+                .values(failed_logins=0 if locked else failures, locked_until=locked)
+            )
+            session.commit()
+        raise NotAuthenticated("Wrong username or password")
+    if user.failed_logins:
+        user.failed_logins = 0
+        session.add(user)
+        session.commit()
+    return make_token(settings.resolved_secret_key(), str(user.id), settings.token_ttl_minutes * 60)
+
+
+# --- vehicles ----------------------------------------------------------------------------
+
+
+def create_vehicle(session: Session, principal: Principal, data: VehicleCreate) -> Vehicle:
+    _manage_enterprise(principal, data.enterprise_id)
+    if session.get(Enterprise, data.enterprise_id) is None:
+        raise Invalid("enterprise_id names no enterprise")
+    vehicle = Vehicle(
+        enterprise_id=data.enterprise_id,
+        plate=data.plate,
+        permit_number=data.permit.number,
+        permit_valid_until=data.permit.valid_until,
+    )
+    session.add(vehicle)
+    for worker_id in dict.fromkeys(data.workers):
+        worker = session.get(AppUser, worker_id)
+        if (
+            worker is None
+            or worker.enterprise_id != data.enterprise_id
+            or worker.role != Role.DELIVERY_WORKER
+        ):
+            session.rollback()
+            raise Invalid(f"worker {worker_id} is not a delivery worker of this enterprise")
+        session.add(VehicleWorker(vehicle_id=vehicle.id, user_id=worker_id))
+    _commit(session, "A vehicle with this plate")
+    return vehicle
+
+
+def vehicle_workers(session: Session, vehicle_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        session.scalars(
+            select(col(VehicleWorker.user_id)).where(col(VehicleWorker.vehicle_id) == vehicle_id)
+        ).all()
+    )
+
+
+def list_vehicles(session: Session, principal: Principal) -> list[Vehicle]:
+    query = select(Vehicle).order_by(col(Vehicle.plate))
+    if principal.role in ENTERPRISE_ROLES:
+        query = query.where(col(Vehicle.enterprise_id) == principal.enterprise_id)
+    elif region_scopes(principal) is not None:
+        enterprises = {e.id for e in list_enterprises(session, principal)}
+        return [v for v in session.scalars(query).all() if v.enterprise_id in enterprises]
+    return list(session.scalars(query).all())
