@@ -218,7 +218,8 @@ class CylinderEvent(SQLModel, table=True):
         {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 
-    id: int = Field(
+    id: int | None = Field(
+        default=None,
         sa_column=Column(
             BigInteger, server_default=text("nextval('cylinder_event_id_seq')"), nullable=False
         )

@@ -1,0 +1,162 @@
+"""Cylinder states and the events that move them: a pure fold, so state can be rebuilt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventKind(StrEnum):
+    REGISTERED = "registered"
+    TAG_BOUND = "tag_bound"  # a tag bound or replaced (payload names the previous one)
+    INSPECTED = "inspected"
+    VALVE_CONVERTED = "valve_converted"  # two-phase → single-phase by an inspection agency
+    FILL_AUTHORIZED = "fill_authorized"
+    FILL_DENIED = "fill_denied"
+    FILLED = "filled"
+    DISPATCHED = "dispatched"
+    DELIVERED = "delivered"
+    RETURNED = "returned"
+    TRANSFERRED = "transferred"  # ownership (产权置换 / transfer between enterprises)
+    ENTRUSTED = "entrusted"  # 托管: another enterprise may fill it until a date
+    RECALLED = "recalled"
+    RECALL_CLOSED = "recall_closed"
+    SEIZED = "seized"
+    RELEASED = "released"
+    SCRAPPED = "scrapped"
+
+
+class LifecycleError(ValueError):
+    """An event that cannot happen to a cylinder in its current state."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class CylinderState:
+    """The part of a cylinder's record that events change (same names as the table's columns)."""
+
+    owner_enterprise_id: str
+    region_code: str
+    status: str = "active"  # active | scrapped
+    seized: bool = False
+    recalled: bool = False
+    filled: bool = False
+    location_kind: str | None = None  # station | vehicle | customer | inspection
+    location_id: str | None = None
+    rfid: str | None = None
+    valve_type: str = "single_phase"
+    smart_valve_id: str | None = None
+    refurbished: bool = False
+    last_inspection_date: date | None = None
+    last_inspection_result: str | None = None
+    next_inspection_due: date | None = None
+    entrusted_to_enterprise_id: str | None = None
+    entrusted_until: date | None = None
+    last_fill_at: datetime | None = None
+    last_fill_station_id: str | None = None
+
+
+STATE_FIELDS = tuple(f.name for f in fields(CylinderState))
+_DATE_FIELDS = {"last_inspection_date", "next_inspection_due", "entrusted_until"}
+
+# Events that change nothing: they are evidence only.
+_EVIDENCE_ONLY = {EventKind.FILL_AUTHORIZED, EventKind.FILL_DENIED}
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def check(state: CylinderState | None, kind: EventKind) -> None:
+    """Refuse events that cannot happen now; the message says why in both languages."""
+    if kind == EventKind.REGISTERED:
+        if state is not None:
+            raise LifecycleError("ALREADY_REGISTERED", "已建档 / already registered")
+        return
+    if state is None:
+        raise LifecycleError("NOT_REGISTERED", "未建档 / not registered")
+    if state.status == "scrapped" and kind not in _EVIDENCE_ONLY:
+        raise LifecycleError("CYLINDER_SCRAPPED", "气瓶已报废，编码永久作废 / cylinder is scrapped")
+    if kind == EventKind.RELEASED and not state.seized:
+        raise LifecycleError("NOT_SEIZED", "气瓶未被查封 / cylinder is not seized")
+    if kind == EventKind.SEIZED and state.seized:
+        raise LifecycleError("ALREADY_SEIZED", "气瓶已被查封 / cylinder is already seized")
+
+
+def apply(state: CylinderState | None, kind: EventKind, payload: dict[str, Any],
+          occurred_at: datetime) -> CylinderState:
+    """The state after one event (``check`` first). Pure: payload values only."""
+    check(state, kind)
+    if kind == EventKind.REGISTERED:
+        values = {k: payload[k] for k in STATE_FIELDS if k in payload}
+        for name in _DATE_FIELDS & values.keys():
+            values[name] = _date(values[name])
+        return CylinderState(**values)
+    assert state is not None  # check() refused None for every other kind
+    p = payload
+    match kind:
+        case EventKind.TAG_BOUND:
+            return replace(state, rfid=p.get("rfid"))
+        case EventKind.INSPECTED:
+            return replace(state, last_inspection_date=_date(p["inspected_on"]),
+                           last_inspection_result=p["result"],
+                           next_inspection_due=_date(p.get("next_due")),
+                           location_kind=p.get("location_kind", state.location_kind),
+                           location_id=p.get("location_id", state.location_id))
+        case EventKind.VALVE_CONVERTED:
+            return replace(state, valve_type=p.get("valve_type", "single_phase"),
+                           smart_valve_id=p.get("smart_valve_id", state.smart_valve_id))
+        case EventKind.FILLED:
+            return replace(state, filled=True, location_kind="station",
+                           location_id=p.get("station_id"), last_fill_at=occurred_at,
+                           last_fill_station_id=p.get("station_id"))
+        case EventKind.DISPATCHED:
+            return replace(state, location_kind="vehicle", location_id=p.get("vehicle_id"))
+        case EventKind.DELIVERED:
+            return replace(state, location_kind="customer", location_id=p.get("customer_id"))
+        case EventKind.RETURNED:
+            return replace(state, filled=False, location_kind="station",
+                           location_id=p.get("station_id"))
+        case EventKind.TRANSFERRED:
+            return replace(state, owner_enterprise_id=p["to_enterprise_id"],
+                           region_code=p.get("region_code", state.region_code),
+                           entrusted_to_enterprise_id=None, entrusted_until=None)
+        case EventKind.ENTRUSTED:
+            return replace(state, entrusted_to_enterprise_id=p.get("to_enterprise_id"),
+                           entrusted_until=_date(p.get("until")))
+        case EventKind.RECALLED:
+            return replace(state, recalled=True)
+        case EventKind.RECALL_CLOSED:
+            return replace(state, recalled=False)
+        case EventKind.SEIZED:
+            return replace(state, seized=True)
+        case EventKind.RELEASED:
+            return replace(state, seized=False)
+        case EventKind.SCRAPPED:
+            return replace(state, status="scrapped", filled=False, location_kind=None,
+                           location_id=None)
+    return state  # evidence-only events
+
+
+def rebuild(events: list[tuple[EventKind, dict[str, Any], datetime]]) -> CylinderState | None:
+    """Fold a cylinder's events, oldest first, into its current state."""
+    state: CylinderState | None = None
+    for kind, payload, occurred_at in events:
+        state = apply(state, kind, payload, occurred_at)
+    return state
+
+
+def state_payload(state: CylinderState) -> dict[str, Any]:
+    """A state as JSON-ready values (for the registered event's payload)."""
+    out: dict[str, Any] = {}
+    for name in STATE_FIELDS:
+        value = getattr(state, name)
+        out[name] = value.isoformat() if isinstance(value, date | datetime) else value
+    return out
