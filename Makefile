@@ -45,8 +45,13 @@ test: bootstrap lint
 		$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/domain --ignore=tests/devices; \
 	fi
 
+# Every benchmark, one after the other (each is also one command on its own: see
+# docs/performance.md). wrk drives the HTTP load of the fill-authorization benchmark.
 bench: bootstrap
-	@ls benchmarks/*.py
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1)); } || \
+		echo "note: wrk missing; the fill-authorization benchmark needs it"
+	@for b in benchmarks/[a-z]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .data build *.egg-info

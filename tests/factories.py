@@ -82,3 +82,17 @@ class World:
         user = dict(r.json())
         user["headers"] = self.login(name)
         return user
+
+    def cylinder(self, enterprise_id: str, **overrides: Any) -> dict[str, Any]:
+        """Register a cylinder (as platform admin) and return the API's answer."""
+        body: dict[str, Any] = {
+            "owner_enterprise_id": enterprise_id,
+            "manufacturer": "百工钢瓶厂",
+            "serial_number": f"SN{next(_seq):08d}",
+            "model": "YSP-35.5",
+            "manufacture_date": "2022-03-01",
+        }
+        body.update(overrides)
+        r = self.client.post("/api/v1/cylinders", json=body, headers=self.admin)
+        assert r.status_code == 201, r.text
+        return dict(r.json())

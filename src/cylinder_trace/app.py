@@ -43,7 +43,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         large_paths=LARGE_BODY_PATHS,
     )
 
-    from .api import admin
+    from .api import admin, cylinders, public
 
     app.include_router(admin.router)
+    app.include_router(cylinders.router)
+    app.include_router(public.router)
     return app

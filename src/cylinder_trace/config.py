@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # Hosts whose /C/ URLs the scan parser accepts (besides public_base_url's host).
     accepted_code_hosts: list[str] = []
     timezone: str = "Asia/Shanghai"
+    # Shown on the public cylinder page: where the public reports a problem (12315 is the
+    # market regulators' hotline; a city may prefer 12345 or its own number).
+    report_phone: str = "12315"
     code_prefix: str = "CT"
     # "ID:SECRET,ID:SECRET"; the first is the one that signs new labels, the rest still verify.
     code_signing_keys: str = ""

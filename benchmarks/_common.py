@@ -1,0 +1,127 @@
+"""Shared by the benchmarks: a fresh database, a served app, an admin token, machine facts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+os.environ.setdefault("CYLINDER_TRACE_SECRET_KEY", "benchmark-secret-key")
+os.environ.setdefault("CYLINDER_TRACE_SCHEDULER_ENABLED", "false")
+os.environ.setdefault("CYLINDER_TRACE_DATA_DIR", str(ROOT / ".data" / "bench"))
+os.environ.setdefault("CYLINDER_TRACE_LOG_LEVEL", "WARNING")
+
+ADMIN_PASSWORD = "benchmark-password"
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.node()}: {cpus} cores {model}, Python {platform.python_version()}"
+
+
+def server_url() -> str:
+    from cylinder_trace.db import embedded_url, sqlalchemy_url, start_embedded
+
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return sqlalchemy_url(url)
+    server = start_embedded(Path(os.environ["CYLINDER_TRACE_DATA_DIR"]))
+    return embedded_url(server, "postgres")
+
+
+@contextmanager
+def fresh_database(keep: bool = False) -> Iterator[str]:
+    """A new, migrated database on the server under test; dropped afterwards."""
+    base = make_url(server_url())
+    name = f"ct_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    from cylinder_trace.migrate import upgrade
+
+    upgrade(url)
+    try:
+        yield url
+    finally:
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served(url: str, workers: int = 1) -> Iterator[str]:
+    """`cylinder-trace serve` on a free port against ``url``; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cylinder_trace", "serve", "--port", str(port),
+         "--workers", str(workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("the service did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def admin_headers(url: str, base: str) -> dict[str, str]:
+    from sqlmodel import Session
+
+    from cylinder_trace.db import make_engine
+    from cylinder_trace.services.accounts import create_admin
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        create_admin(session, "bench", ADMIN_PASSWORD)
+    engine.dispose()
+    r = httpx.post(f"{base}/api/v1/auth/token",
+                   data={"username": "bench", "password": ADMIN_PASSWORD})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]

@@ -1,0 +1,78 @@
+"""Cylinder models of GB 5842 (YSP-12 …): capacities, typical tares and the service-life rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+# LPG is filled at about 0.42 kg per litre of water capacity (GB/T 14193 filling ratio).
+FILL_KG_PER_L = 0.42
+
+
+@dataclass(frozen=True)
+class CylinderModel:
+    name: str
+    water_capacity_l: float
+    max_fill_kg: float
+    typical_tare_kg: float  # the tare stamped on each cylinder is recorded per cylinder and wins
+    valve_type: str  # "single_phase" | "two_phase"
+
+
+# Typical tares are those commonly stamped on GB 5842 steel cylinders of each size.
+MODELS: dict[str, CylinderModel] = {
+    m.name: m
+    for m in (
+        CylinderModel("YSP-4.7", 4.7, 2.0, 4.5, "single_phase"),
+        CylinderModel("YSP-12", 12.0, 5.0, 7.0, "single_phase"),
+        CylinderModel("YSP-26.2", 26.2, 11.0, 13.0, "single_phase"),
+        CylinderModel("YSP-35.5", 35.5, 14.9, 16.0, "single_phase"),
+        CylinderModel("YSP-118", 118.0, 49.5, 47.0, "single_phase"),
+        # The 50 kg cylinder with a gas-liquid two-phase valve (气液双相): banned from filling.
+        CylinderModel("YSP-118-II", 118.0, 49.5, 48.0, "two_phase"),
+    )
+}
+
+_KEY = re.compile(r"[^0-9A-Z.]")
+
+
+def _key(name: str) -> str:
+    # "ysp 118 ii" / "YSP118-II" / "YSP-118-Ⅱ" -> "YSP118.II" style key without separators
+    return _KEY.sub("", name.upper().replace("Ⅱ", "II"))
+
+
+_BY_KEY = {_key(m.name): m for m in MODELS.values()}
+
+
+def lookup(model: str) -> CylinderModel | None:
+    """The model named, tolerant of case, spaces and dashes ("ysp12" is YSP-12)."""
+    return _BY_KEY.get(_key(model))
+
+
+# GB 5842-2006 applies to cylinders made from 2007-02-01: 8 years' design life; older ones
+# (GB 5842-1996) were given 15. Regions commonly cap total life at 12 years for the newer ones.
+GB5842_2006_FROM = date(2007, 2, 1)
+
+
+def design_life_years(manufacture_date: date) -> int:
+    return 8 if manufacture_date >= GB5842_2006_FROM else 15
+
+
+def max_life_years(manufacture_date: date, override: int | None = None) -> int:
+    """Total life after which no inspection keeps the cylinder in use (a region may override)."""
+    if override is not None:
+        return override
+    return 12 if manufacture_date >= GB5842_2006_FROM else 15
+
+
+def add_years(d: date, years: int) -> date:
+    """The same day ``years`` later; 29 February becomes 28 February in a common year."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return d.replace(year=d.year + years, day=28)
+
+
+def next_inspection_due(inspected_on: date, interval_years: int = 4) -> date:
+    """GB/T 8334: LPG steel cylinders are inspected every 4 years (a region setting)."""
+    return add_years(inspected_on, interval_years)

@@ -1,0 +1,74 @@
+"""Reading a cylinder's history: newest first, cursor-paginated, filterable by kind."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from ..domain.lifecycle import EventKind
+from ..errors import Invalid
+from ..models import CylinderEvent
+
+MAX_PAGE = 500
+
+
+def encode_cursor(occurred_at: datetime, event_id: int) -> str:
+    raw = f"{occurred_at.isoformat()}|{event_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, event_id = raw.split("|")
+        return datetime.fromisoformat(when), int(event_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid("The cursor is not one this service gave out", field="cursor",
+                      reason="BAD_CURSOR") from exc
+
+
+def check_kinds(kinds: list[str] | None) -> list[str]:
+    known = {k.value for k in EventKind}
+    unknown = [k for k in kinds or [] if k not in known]
+    if unknown:
+        raise Invalid(f"Unknown event kind(s): {', '.join(unknown)}", field="kind",
+                      reason="UNKNOWN_EVENT_KIND", known=sorted(known))
+    return list(kinds or [])
+
+
+def history_page(
+    session: Session,
+    cylinder_id: int,
+    *,
+    kinds: list[str] | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[CylinderEvent], str | None]:
+    """One page of events, newest first; the cursor continues after the last one shown.
+
+    The order (occurred_at DESC, id DESC) follows the primary key (cylinder_id, occurred_at, id),
+    so each monthly partition answers from its index and the read stays flat as history grows.
+    """
+    kinds = check_kinds(kinds)
+    limit = max(1, min(limit, MAX_PAGE))
+    query = select(CylinderEvent).where(col(CylinderEvent.cylinder_id) == cylinder_id)
+    if kinds:
+        query = query.where(col(CylinderEvent.kind).in_(kinds))
+    if cursor:
+        when, event_id = decode_cursor(cursor)
+        query = query.where(
+            (col(CylinderEvent.occurred_at) < when)
+            | ((col(CylinderEvent.occurred_at) == when) & (col(CylinderEvent.id) < event_id))
+        )
+    rows = list(session.exec(
+        query.order_by(col(CylinderEvent.occurred_at).desc(), col(CylinderEvent.id).desc())
+        .limit(limit + 1)
+    ).all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(last.occurred_at, last.id or 0)
+    return rows, next_cursor

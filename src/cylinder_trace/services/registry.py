@@ -1,0 +1,360 @@
+"""The cylinder registry: registration (建档), look-up by any code form, tags, inspections."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from ..auth import Principal, Role
+from ..config import get_settings
+from ..domain import codes, models_spec
+from ..domain.lifecycle import EventKind
+from ..domain.status import PublicStatus, StatusFacts, public_status
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..models import Cylinder, Enterprise, Station
+from ..schemas_registry import CylinderCreate, InspectionCreate, TagBind
+from .events import append_event, lock_cylinder
+
+REGISTRARS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN})
+INSPECTORS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN, Role.INSPECTOR})
+
+
+# --- codes: keys, hosts, QR text --------------------------------------------------------------
+
+@lru_cache
+def code_keys() -> tuple[codes.SigningKey, ...]:
+    settings = get_settings()
+    return tuple(codes.signing_keys(settings.code_signing_keys, settings.resolved_secret_key()))
+
+
+@lru_cache
+def accepted_hosts() -> frozenset[str]:
+    settings = get_settings()
+    hosts = {h.lower() for h in settings.accepted_code_hosts}
+    own = urlsplit(settings.public_base_url).netloc.lower()
+    if own:
+        hosts.add(own)
+    return frozenset(hosts)
+
+
+def qr_text_for(code: str) -> str:
+    return codes.qr_text(get_settings().public_base_url, code, code_keys()[0])
+
+
+def parse(text_: str) -> codes.ParsedScan:
+    return codes.parse_scan(text_, code_keys(), accepted_hosts())
+
+
+def today() -> date:
+    """Today where the people are (the configured time zone), not in UTC."""
+    return datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def status_of(cylinder: Cylinder, on: date | None = None) -> PublicStatus:
+    return public_status(
+        StatusFacts(
+            status=cylinder.status,
+            seized=cylinder.seized,
+            recalled=cylinder.recalled,
+            last_inspection_result=cylinder.last_inspection_result,
+            next_inspection_due=cylinder.next_inspection_due,
+            manufacture_date=cylinder.manufacture_date,
+            max_life_years=models_spec.max_life_years(cylinder.manufacture_date),
+            valve_type=cylinder.valve_type,
+        ),
+        on or today(),
+    )
+
+
+# --- look-up ------------------------------------------------------------------------------------
+
+def find_by_parsed(session: Session, parsed: codes.ParsedScan) -> Cylinder | None:
+    if parsed.code:
+        return session.exec(select(Cylinder).where(col(Cylinder.code) == parsed.code)).first()
+    if parsed.external:
+        return session.exec(
+            select(Cylinder).where(col(Cylinder.external_code) == parsed.external)
+        ).first()
+    return None
+
+
+def find_cylinder(session: Session, scan_or_code: str) -> Cylinder | None:
+    """The cylinder a scan names (raw code, our URL, GRAI, GB/T 36051), or None.
+
+    A scan that names a cylinder but fails its signature still finds it: callers that must
+    refuse forged labels (fill authorization) look at the parsed scan themselves.
+    """
+    parsed = parse(scan_or_code)
+    if parsed.code is None and parsed.external is None:
+        return None
+    if parsed.error == codes.ScanError.BAD_CHECK_CHARACTER:
+        return None
+    return find_by_parsed(session, parsed)
+
+
+def find_by_tag(session: Session, tag: str) -> Cylinder | None:
+    tag_id = codes.normalize_tag_id(tag)
+    if tag_id is None:
+        return None
+    return session.exec(select(Cylinder).where(col(Cylinder.rfid) == tag_id)).first()
+
+
+def cylinder_for(
+    session: Session, principal: Principal, code: str, *, for_update: bool = False
+) -> Cylinder:
+    """The cylinder a caller names by code (or any scan form), within the caller's scope."""
+    parsed = parse(code)
+    if parsed.code is None and parsed.external is None:
+        raise Invalid(f"Not a cylinder code: {parsed.detail}", reason=str(parsed.error))
+    if parsed.error == codes.ScanError.BAD_CHECK_CHARACTER:
+        raise Invalid(
+            "The code's check character is wrong: a typo or a misread label",
+            reason=str(parsed.error),
+        )
+    cylinder = find_by_parsed(session, parsed)
+    if cylinder is None:
+        raise NotFound("No cylinder has this code")
+    principal.require_sees(cylinder.owner_enterprise_id, cylinder.region_code)
+    if for_update:
+        locked = lock_cylinder(session, cylinder.id or 0)
+        assert locked is not None
+        return locked
+    return cylinder
+
+
+# --- registration ------------------------------------------------------------------------------
+
+def owner_for(session: Session, principal: Principal, owner_id: uuid.UUID | None) -> Enterprise:
+    if principal.role not in REGISTRARS:
+        raise Forbidden("Only enterprise admins and platform admins register cylinders")
+    owner_id = owner_id or principal.enterprise_id
+    if owner_id is None:
+        raise Invalid("owner_enterprise_id is required", reason="OWNER_REQUIRED")
+    enterprise = session.get(Enterprise, owner_id)
+    if enterprise is None:
+        raise NotFound("No such enterprise")
+    principal.require_sees(enterprise.id, enterprise.region_code)
+    if principal.role != Role.PLATFORM_ADMIN and principal.enterprise_id != enterprise.id:
+        raise Forbidden("An enterprise registers only its own cylinders (自有产权)")
+    return enterprise
+
+
+def resolve(
+    body: CylinderCreate, region_code: str, on: date, interval_years: int = 4
+) -> dict[str, Any]:
+    """Column values for a registration: the model's defaults where the body is silent.
+
+    Raises Invalid naming the field. Pure apart from the date passed in.
+    """
+    spec = models_spec.lookup(body.model)
+    if body.manufacture_date > on:
+        raise Invalid("manufacture_date is in the future", field="manufacture_date",
+                      reason="DATE_IN_FUTURE")
+    if spec is None and (body.water_capacity_l is None or body.tare_kg is None):
+        raise Invalid(
+            f"Unknown model {body.model!r}: give water_capacity_l and tare_kg",
+            field="model", reason="UNKNOWN_MODEL",
+        )
+    water = body.water_capacity_l or (spec.water_capacity_l if spec else 0.0)
+    max_fill = body.max_fill_kg
+    if max_fill is None:
+        max_fill = (
+            spec.max_fill_kg if spec and body.water_capacity_l is None
+            else round(water * models_spec.FILL_KG_PER_L, 1)
+        )
+    if max_fill > water:  # LPG is lighter than water: more kg than litres is a typo
+        raise Invalid("max_fill_kg exceeds the water capacity", field="max_fill_kg",
+                      reason="MAX_FILL_TOO_HIGH")
+    values: dict[str, Any] = {
+        "region_code": region_code,
+        "manufacturer": body.manufacturer,
+        "serial_number": body.serial_number,
+        "model": spec.name if spec else body.model.upper(),
+        "water_capacity_l": water,
+        "tare_kg": body.tare_kg or (spec.typical_tare_kg if spec else 0.0),
+        "max_fill_kg": max_fill,
+        "manufacture_date": body.manufacture_date,
+        "design_life_years": body.design_life_years
+        or models_spec.design_life_years(body.manufacture_date),
+        "valve_type": body.valve_type or (spec.valve_type if spec else "single_phase"),
+        "smart_valve_id": body.smart_valve_id,
+        "refurbished": body.refurbished,
+        "insurance_policy": body.insurance_policy,
+        "insurance_valid_until": body.insurance_valid_until,
+        "last_inspection_date": body.last_inspection_date,
+        "last_inspection_result": "pass" if body.last_inspection_date else None,
+        "next_inspection_due": body.next_inspection_due
+        or models_spec.next_inspection_due(body.last_inspection_date or body.manufacture_date,
+                                           interval_years),
+        "rfid": None,
+        "external_code": None,
+    }
+    if body.rfid is not None:
+        values["rfid"] = codes.normalize_tag_id(body.rfid)
+        if values["rfid"] is None:
+            raise Invalid("rfid is not a tag id (8-64 hex digits)", field="rfid",
+                          reason="BAD_TAG_ID")
+    if body.external_code is not None:
+        values["external_code"] = codes.normalize_external(body.external_code)
+        if values["external_code"] is None:
+            raise Invalid("external_code is not a GS1 GRAI or GB/T 36051 code",
+                          field="external_code", reason="BAD_EXTERNAL_CODE")
+    return values
+
+
+def next_ids(session: Session, n: int) -> list[int]:
+    """Reserve n cylinder ids (and so n codes): never handed out twice, even on rollback."""
+    rows = session.execute(
+        text("SELECT nextval(pg_get_serial_sequence('cylinder', 'id')) "
+             "FROM generate_series(1, :n)"),
+        {"n": n},
+    ).scalars()
+    return [int(r) for r in rows]
+
+
+def _refuse_duplicates(session: Session, values: dict[str, Any]) -> None:
+    clauses = [
+        (col(Cylinder.manufacturer) == values["manufacturer"])
+        & (col(Cylinder.serial_number) == values["serial_number"])
+    ]
+    if values["rfid"]:
+        clauses.append(col(Cylinder.rfid) == values["rfid"])
+    if values["external_code"]:
+        clauses.append(col(Cylinder.external_code) == values["external_code"])
+    other = session.exec(select(Cylinder).where(or_(*clauses))).first()
+    if other is None:
+        return
+    if values["rfid"] and other.rfid == values["rfid"]:
+        raise Conflict("This RFID tag is bound to another cylinder (one tag, one cylinder)",
+                       reason="TAG_IN_USE")
+    if values["external_code"] and other.external_code == values["external_code"]:
+        raise Conflict("This external code is bound to another cylinder",
+                       reason="EXTERNAL_CODE_IN_USE")
+    raise Conflict("This manufacturer's serial number is already registered (one cylinder, "
+                   "one record)", reason="ALREADY_REGISTERED")
+
+
+def register(session: Session, principal: Principal, body: CylinderCreate) -> Cylinder:
+    """Register one cylinder: its record, its code and its `registered` event, one transaction."""
+    owner = owner_for(session, principal, body.owner_enterprise_id)
+    values = resolve(body, owner.region_code, today(), inspection_interval(owner.region_code))
+    _refuse_duplicates(session, values)
+    location: dict[str, Any] = {}
+    if body.station_id is not None:
+        station = session.get(Station, body.station_id)
+        if station is None or station.enterprise_id != owner.id:
+            raise Invalid("station_id is not a station of the owner", field="station_id",
+                          reason="FOREIGN_STATION")
+        location = {"location_kind": "station", "location_id": str(station.id)}
+    (cylinder_id,) = next_ids(session, 1)
+    code = codes.make_code(get_settings().code_prefix, cylinder_id)
+    cylinder = Cylinder(id=cylinder_id, code=code, owner_enterprise_id=owner.id, **values)
+    payload = registered_payload(code, owner.id, values, location)
+    try:
+        append_event(session, cylinder, EventKind.REGISTERED, principal, payload)
+        session.flush()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise Conflict("A cylinder with this serial, tag or code already exists",
+                       reason="ALREADY_REGISTERED") from exc
+    return cylinder
+
+
+def registered_payload(
+    code: str, owner_id: uuid.UUID, values: dict[str, Any], location: dict[str, Any]
+) -> dict[str, Any]:
+    """The registration event carries the whole record, so state can be rebuilt from events."""
+    payload = {name: _iso(values.get(name)) for name in RECORD_FIELDS}
+    payload["code"] = code
+    payload["owner_enterprise_id"] = str(owner_id)
+    payload.update(location)
+    return payload
+
+
+RECORD_FIELDS = (
+    "region_code", "manufacturer", "serial_number", "model", "water_capacity_l",
+    "tare_kg", "max_fill_kg", "manufacture_date", "design_life_years", "valve_type",
+    "smart_valve_id", "refurbished", "rfid", "external_code", "last_inspection_date",
+    "last_inspection_result", "next_inspection_due", "insurance_policy", "insurance_valid_until",
+)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+# --- tags and inspections ----------------------------------------------------------------------
+
+def bind_tag(session: Session, principal: Principal, code: str, body: TagBind) -> Cylinder:
+    """Bind or replace the RFID tag; the history keeps the old one (one tag, one cylinder)."""
+    if principal.role not in REGISTRARS:
+        raise Forbidden("Only enterprise admins and platform admins bind tags")
+    cylinder = cylinder_for(session, principal, code, for_update=True)
+    tag_id = codes.normalize_tag_id(body.rfid)
+    if tag_id is None:
+        raise Invalid("rfid is not a tag id (8-64 hex digits)", field="rfid", reason="BAD_TAG_ID")
+    other = find_by_tag(session, tag_id)
+    if other is not None and other.id != cylinder.id:
+        raise Conflict("This RFID tag is bound to another cylinder", reason="TAG_IN_USE")
+    if cylinder.rfid == tag_id:
+        return cylinder
+    append_event(session, cylinder, EventKind.TAG_BOUND, principal,
+                 {"rfid": tag_id, "previous": cylinder.rfid, "reason": body.reason})
+    return cylinder
+
+
+def inspection_interval(region_code: str) -> int:
+    """Years between periodic inspections in this region (a region policy; 4 by default)."""
+    from ..domain.policy import policy_for
+
+    return policy_for(region_code, get_settings().region_policies).inspection_interval_years
+
+
+def record_inspection(
+    session: Session, principal: Principal, code: str, body: InspectionCreate
+) -> Cylinder:
+    """A periodic inspection (GB/T 8334): the agency's next due date wins over the interval."""
+    if principal.role not in INSPECTORS:
+        raise Forbidden("Only inspectors and admins record inspections")
+    cylinder = cylinder_for(session, principal, code, for_update=True)
+    if body.inspected_on > today():
+        raise Invalid("inspected_on is in the future", field="inspected_on",
+                      reason="DATE_IN_FUTURE")
+    if body.inspected_on < cylinder.manufacture_date:
+        raise Invalid("inspected_on is before the cylinder was made", field="inspected_on",
+                      reason="DATE_BEFORE_MANUFACTURE")
+    next_due: date | None
+    if body.result == "pass":
+        next_due = body.next_due or models_spec.next_inspection_due(
+            body.inspected_on, inspection_interval(cylinder.region_code)
+        )
+    else:
+        next_due = body.next_due  # a failed cylinder has no next due date unless one is given
+    payload: dict[str, Any] = {
+        "inspected_on": body.inspected_on.isoformat(),
+        "result": body.result,
+        "next_due": next_due.isoformat() if next_due else None,
+        "agency": body.agency,
+        "report_number": body.report_number,
+        "notes": body.notes,
+    }
+    if body.valve_converted:
+        if cylinder.valve_type != "two_phase":
+            raise Invalid("valve_converted: this cylinder has no two-phase valve",
+                          field="valve_converted", reason="NOT_TWO_PHASE")
+        if body.result != "pass":
+            raise Invalid("a converted valve must pass its re-inspection to be recorded",
+                          field="valve_converted", reason="CONVERSION_NOT_PASSED")
+        append_event(session, cylinder, EventKind.VALVE_CONVERTED, principal,
+                     {"valve_type": "single_phase", "smart_valve_id": body.smart_valve_id,
+                      "agency": body.agency, "report_number": body.report_number})
+    append_event(session, cylinder, EventKind.INSPECTED, principal, payload,
+                 occurred_at=datetime.now(UTC))
+    return cylinder

@@ -1,0 +1,102 @@
+"""Searching the registry, within the caller's scope: filters and keyset pagination."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import false, or_
+from sqlmodel import Session, col, select
+
+from ..auth import ENTERPRISE_ROLES, Principal, Role
+from ..domain.identifiers import region_prefix
+from ..domain.models_spec import lookup
+from ..errors import Invalid
+from ..models import Cylinder
+
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class CylinderQuery:
+    owner: uuid.UUID | None = None
+    region: str | None = None
+    status: str | None = None  # active | scrapped
+    model: str | None = None
+    valve_type: str | None = None
+    seized: bool | None = None
+    recalled: bool | None = None
+    overdue: bool | None = None
+    due_within_days: int | None = None
+    location_kind: str | None = None
+    q: str | None = None  # code or manufacturer serial, exact
+
+
+def scope_clause(principal: Principal) -> Any:
+    """What the caller may see, as a WHERE clause on cylinder."""
+    if principal.role == Role.PLATFORM_ADMIN:
+        return None
+    own = col(Cylinder.owner_enterprise_id) == principal.enterprise_id
+    if principal.role in ENTERPRISE_ROLES:
+        return own if principal.enterprise_id else false()
+    regions = [col(Cylinder.region_code).startswith(region_prefix(r))
+               for r in principal.region_codes]
+    if principal.enterprise_id is not None:
+        regions.append(own)
+    return or_(*regions) if regions else false()
+
+
+def search(
+    session: Session, principal: Principal, q: CylinderQuery, today: date, *,
+    limit: int = 50, after_id: int | None = None,
+) -> tuple[list[Cylinder], int | None]:
+    """One page of matching cylinders, by id; the second value is the next page's cursor."""
+    limit = max(1, min(limit, MAX_PAGE))
+    query = select(Cylinder)
+    scope = scope_clause(principal)
+    if scope is not None:
+        query = query.where(scope)
+    if q.owner is not None:
+        query = query.where(col(Cylinder.owner_enterprise_id) == q.owner)
+    if q.region:
+        query = query.where(col(Cylinder.region_code).startswith(region_prefix(q.region)))
+    if q.status:
+        if q.status not in ("active", "scrapped"):
+            raise Invalid("status is active or scrapped", field="status", reason="BAD_FILTER")
+        query = query.where(col(Cylinder.status) == q.status)
+    if q.model:
+        spec = lookup(q.model)
+        query = query.where(col(Cylinder.model) == (spec.name if spec else q.model.upper()))
+    if q.valve_type:
+        query = query.where(col(Cylinder.valve_type) == q.valve_type)
+    if q.seized is not None:
+        query = query.where(col(Cylinder.seized) == q.seized)
+    if q.recalled is not None:
+        query = query.where(col(Cylinder.recalled) == q.recalled)
+    if q.location_kind:
+        query = query.where(col(Cylinder.location_kind) == q.location_kind)
+    if q.overdue is not None:
+        due = col(Cylinder.next_inspection_due)
+        overdue = (col(Cylinder.status) == "active") & (due < today)
+        query = query.where(overdue if q.overdue else ~overdue | due.is_(None))
+    if q.due_within_days is not None:
+        if not 0 <= q.due_within_days <= 3660:
+            raise Invalid("due_within_days is 0-3660", field="due_within_days",
+                          reason="BAD_FILTER")
+        query = query.where(
+            col(Cylinder.status) == "active",
+            col(Cylinder.next_inspection_due) >= today,
+            col(Cylinder.next_inspection_due) <= today + timedelta(days=q.due_within_days),
+        )
+    if q.q:
+        term = q.q.strip()
+        query = query.where(or_(col(Cylinder.code) == term.upper(),
+                                col(Cylinder.serial_number) == term))
+    if after_id is not None:
+        query = query.where(col(Cylinder.id) > after_id)
+    rows = list(session.exec(query.order_by(col(Cylinder.id)).limit(limit + 1)).all())
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1].id
+    return rows, None
