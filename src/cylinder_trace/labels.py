@@ -47,7 +47,7 @@ def label_png(qr_text: str, caption: Sequence[str], *, dpi: int = 300) -> bytes:
     """A label 25 mm wide at ``dpi``: the QR, then the caption lines (code, owner) under it."""
     matrix = _matrix(qr_text)
     width_px = round(LABEL_WIDTH_MM / 25.4 * dpi)
-    module = max(1, width_px // len(matrix))
+    module = max(1, round(width_px / len(matrix)))
     side = module * len(matrix)
     line_px = round(CAPTION_LINE_MM / 25.4 * dpi)
     lines = [line for line in caption if line]

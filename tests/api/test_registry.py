@@ -244,3 +244,30 @@ def test_registration_dates_follow_the_region_policy(world: Any, company: dict[s
                        next_inspection_due="2026-01-01")
     assert c["next_inspection_due"] == "2026-01-01"
     assert date.fromisoformat(c["service_life_ends"]) == date(2030, 3, 1)
+
+
+def test_labels_carry_the_signed_qr_text_and_the_owner(world: Any, company: dict[str, Any]) -> None:
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    eid, h = company["enterprise"]["id"], company["admin"]["headers"]
+    c = world.cylinder(eid)
+    r = world.client.get(f"/api/v1/cylinders/{c['code']}/label.png", headers=h)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(r.content)))
+    assert [d.text for d in decoded] == [c["qr_text"]]
+    svg = world.client.get(f"/api/v1/cylinders/{c['code']}/label.svg", headers=h)
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert c["code"] in svg.text and company["enterprise"]["name"] in svg.text
+    other = world.cylinder(eid)
+    sheet = world.client.get("/api/v1/labels", headers=h,
+                             params={"codes": f"{c['code']},{other['code']}"})
+    assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
+    page = world.client.get("/api/v1/labels", headers=h,
+                            params={"codes": c["code"], "format": "svg"})
+    assert page.headers["x-sheet-pages"] == "1"
+    stranger = world.user("enterprise_admin", world.enterprise()["id"])
+    assert world.client.get(f"/api/v1/cylinders/{c['code']}/label.png",
+                            headers=stranger["headers"]).status_code == 404
