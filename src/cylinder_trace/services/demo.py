@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from ..auth import Role
@@ -117,8 +117,82 @@ def load_demo(session: Session) -> str:
         ),
     ]
     session.add_all(people)
+    session.flush()
+    counts = _demo_cylinders(session, companies, stations)
     session.commit()
     return (
-        f"demo data loaded / 演示数据已加载: 2 enterprises, 3 stations, {len(people)} users; "
+        f"demo data loaded / 演示数据已加载: 2 enterprises, 3 stations, {len(people)} users, "
+        f"{sum(counts.values())} cylinders ({', '.join(f'{k} {v}' for k, v in counts.items())}); "
         f"every demo password is '{DEMO_PASSWORD}' (e.g. admin / regulator-chen)"
     )
+
+
+def _demo_cylinders(
+    session: Session, companies: list[Enterprise], stations: list[Station]
+) -> dict[str, int]:
+    """A few hundred cylinders per company, in every state the registry knows."""
+    import random
+    import uuid
+    from datetime import timedelta
+
+    from ..auth import Principal
+    from ..domain.lifecycle import EventKind
+    from ..models import Cylinder
+    from ..schemas_registry import InspectionCreate
+    from . import registry
+    from .events import append_event
+    from .importer import import_csv
+
+    rnd = random.Random(2026)  # noqa: S311 - demo data, not secrets
+    system = Principal(kind="system", id=uuid.UUID(int=0), role=Role.PLATFORM_ADMIN,
+                       username="demo")
+    today = registry.today()
+    counts: dict[str, int] = {}
+    for n, company in enumerate(companies):
+        lines = ["manufacturer,serial_number,model,manufacture_date,last_inspection_date,"
+                 "next_inspection_due,rfid"]
+        size = 240 if n == 0 else 120
+        for i in range(size):
+            model = rnd.choice(["YSP-35.5"] * 6 + ["YSP-12", "YSP-118", "YSP-118-II"])
+            made = today - timedelta(days=rnd.randrange(200, 365 * 11))
+            inspected = made + timedelta(days=rnd.randrange(0, max(1, (today - made).days)))
+            due = inspected + timedelta(days=365 * 4)
+            if i % 10 == 1:  # overdue for inspection
+                due = today - timedelta(days=rnd.randrange(1, 400))
+            elif i % 10 == 2:  # due within 30 days
+                due = today + timedelta(days=rnd.randrange(0, 30))
+            tag = f"E280116060000{n}{i:010X}" if i % 2 == 0 else ""
+            lines.append(f"{'百工钢瓶厂' if i % 3 else '华龙气瓶有限公司'},DEMO{n}{i:05d},{model},"
+                         f"{made},{inspected},{max(due, inspected + timedelta(days=1))},{tag}")
+        report = import_csv(session, system, ("\n".join(lines) + "\n").encode(), company.id)
+        counts["registered"] = counts.get("registered", 0) + report.imported
+        station_ids = [s.id for s in stations if s.enterprise_id == company.id]
+        for i, code in enumerate(report.codes):
+            if i % 10 not in (3, 4, 5, 6):
+                continue
+            cylinder = registry.cylinder_for(session, system, code, for_update=True)
+            if i % 10 == 3:
+                registry.record_inspection(session, system, code, InspectionCreate(
+                    inspected_on=today - timedelta(days=20), result="fail",
+                    agency="重庆市特种设备检测研究院", report_number=f"JY{i:05d}"))
+                counts["failed"] = counts.get("failed", 0) + 1
+            elif i % 10 == 4:
+                append_event(session, cylinder, EventKind.SEIZED, system,
+                             {"reason": "非法充装查处 / seized in an illegal-filling case"})
+                counts["seized"] = counts.get("seized", 0) + 1
+            elif i % 10 == 5 and i % 20 == 5:
+                append_event(session, cylinder, EventKind.SCRAPPED, system,
+                             {"reason": "超出设计使用年限 / past its service life",
+                              "certificate_number": f"BF{i:05d}"})
+                counts["scrapped"] = counts.get("scrapped", 0) + 1
+            elif i % 10 == 6 and station_ids:
+                append_event(session, cylinder, EventKind.FILLED, system,
+                             {"station_id": str(station_ids[i % len(station_ids)]),
+                              "net_kg": round(cylinder.max_fill_kg - rnd.random() * 0.3, 2)},
+                             station_id=station_ids[i % len(station_ids)])
+                counts["filled"] = counts.get("filled", 0) + 1
+        session.flush()
+    counts["two_phase"] = int(session.scalar(
+        select(func.count()).select_from(Cylinder).where(col(Cylinder.valve_type) == "two_phase")
+    ) or 0)
+    return counts
