@@ -23,10 +23,20 @@ def create_app(database_url: str | None = None) -> FastAPI:
     settings = get_settings()
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        init_engine(database_url)
-        yield
-        dispose_engine()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = init_engine(database_url)
+        from .db import libpq_url
+        from .services.authorizing import Authorizer
+
+        app.state.authorizer = Authorizer(
+            libpq_url(engine.url.render_as_string(hide_password=False))
+        )
+        await app.state.authorizer.open()
+        try:
+            yield
+        finally:
+            await app.state.authorizer.close()
+            dispose_engine()
 
     app = FastAPI(
         title="cylinder-trace",
@@ -43,9 +53,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
         large_paths=LARGE_BODY_PATHS,
     )
 
-    from .api import admin, cylinders, public
+    from .api import admin, cylinders, fills, public
 
     app.include_router(admin.router)
     app.include_router(cylinders.router)
+    app.include_router(fills.router)
     app.include_router(public.router)
     return app

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     pii_key: str = ""
     token_ttl_minutes: int = 8 * 60
     authorization_ttl_seconds: int = 300
+    # A weighed tare (gross minus net) this far from the registered tare flags MASS_MISMATCH:
+    # a relabelled cylinder of another size is off by kilograms, scale error by grams.
+    tare_tolerance_kg: float = 1.0
+    # The fill-authorization hot path: a small async pool per worker, and the most requests
+    # one batched round trip carries.
+    fill_pool_size: int = 4
+    fill_batch_max: int = 256
     max_body_bytes: int = 1 * 1024 * 1024
     max_import_bytes: int = 64 * 1024 * 1024
     # Region policies: JSON object {region_code_prefix: {policy fields}}; see domain/rules.py.

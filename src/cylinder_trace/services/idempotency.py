@@ -47,7 +47,7 @@ def replay(
     """
     session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-        {"k": f"{scope}\x00{key}"},
+        {"k": f"{scope}\x1f{key}"},
     )
     row = session.execute(
         text(

@@ -1,0 +1,64 @@
+"""Routes the scanner appliance calls: fill authorizations (the hot path) and fill records."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+
+from ..auth import CurrentPrincipal
+from ..db import SessionDep
+from ..errors import PROBLEM_JSON, Forbidden, NotAuthenticated
+from ..schemas_fills import FillAuthorizationOut, FillAuthorizationRequest, FillCreate, FillOut
+from ..services import filling
+from ..services.authorizing import Authorizer, ScanRequest, key_hash
+
+router = APIRouter(prefix="/api/v1", tags=["filling"])
+
+_AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": FillAuthorizationOut,
+          "description": "The decision: allow or deny (a deny is an answer, not an error)"},
+}
+
+
+@router.post("/fill-authorizations", response_model=None, responses=_AUTH_RESPONSES)
+async def authorize_fill(
+    body: FillAuthorizationRequest,
+    request: Request,
+    x_api_key: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """May this cylinder be filled here, now? Every answer, allow or deny, is recorded.
+
+    Only a station's appliance asks (X-API-Key). The key is checked inside the same batched
+    statement that reads the facts (same rule as everywhere: SHA-256 look-up, revoked refused).
+    """
+    if not x_api_key:
+        if authorization:
+            raise Forbidden("Fill authorizations are asked by a station's appliance (X-API-Key)")
+        raise NotAuthenticated("Send the station's X-API-Key")
+    authorizer: Authorizer = request.app.state.authorizer
+    answer = await authorizer.authorize(
+        ScanRequest(key_hash(x_api_key), body.scan.strip(), body.rfid, body.operator)
+    )
+    if answer is None:
+        raise NotAuthenticated("The API key is unknown or revoked")
+    return JSONResponse(answer)
+
+
+@router.post("/fills", status_code=201, response_model=FillOut,
+             responses={409: {"description": "Used or expired authorization, or a failed "
+                                             "pre-fill check (problem+json)"}})
+def record_fill(
+    body: FillCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """The fill record: quotes the authorization; OVERFILL and MASS_MISMATCH are flagged.
+    With an `Idempotency-Key`, a retry returns the first answer and never makes a second fill."""
+    status, answer = filling.record_fill(session, principal, body, idempotency_key)
+    session.commit()
+    media = PROBLEM_JSON if status >= 400 else "application/json"
+    return JSONResponse(answer, status_code=status, media_type=media)

@@ -1,0 +1,138 @@
+"""Recording a fill: quotes its open authorization, flags what is wrong, one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from ..auth import Principal, Role
+from ..config import get_settings
+from ..domain.lifecycle import EventKind
+from ..domain.reasons import ReasonCode, as_dict
+from ..domain.rules import assess_fill
+from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..models import AppUser, Cylinder, Fill, FillAuthorization
+from ..schemas_fills import FillCreate
+from . import idempotency
+from .events import append_event, lock_cylinder
+
+
+class PreFillCheckFailed(DomainError):
+    status = 409
+    code = "PRE_FILL_CHECK_FAILED"
+    title_en = "The pre-fill check failed: the cylinder goes to inspection"
+    title_zh = "充装前检查不合格，气瓶送检"
+
+
+def _authorization(session: Session, principal: Principal, body: FillCreate,
+                   now: datetime) -> FillAuthorization:
+    auth = session.exec(
+        select(FillAuthorization).where(col(FillAuthorization.id) == body.authorization_id)
+        .with_for_update()
+    ).first()
+    if auth is None:
+        raise NotFound("No such authorization", reason="AUTHORIZATION_NOT_FOUND")
+    if auth.station_id != principal.station_id:
+        raise Forbidden("This authorization was given to another station",
+                        reason="AUTHORIZATION_FOREIGN")
+    if auth.status == "used":
+        raise Conflict("This authorization has already been used for a fill",
+                       reason="AUTHORIZATION_USED")
+    if auth.status != "open" or auth.expires_at <= now:
+        raise Conflict("This authorization has expired: scan the cylinder again",
+                       reason="AUTHORIZATION_EXPIRED")
+    return auth
+
+
+def fill_out(fill: Fill, code: str) -> dict[str, Any]:
+    return {
+        "id": str(fill.id),
+        "authorization_id": str(fill.authorization_id),
+        "cylinder_code": code,
+        "station_id": str(fill.station_id),
+        "operator_id": str(fill.operator_id) if fill.operator_id else None,
+        "net_kg": fill.net_kg,
+        "gross_kg": fill.gross_kg,
+        "gas_batch": fill.gas_batch,
+        "flags": [as_dict(f) for f in fill.flags],
+        "filled_at": (fill.filled_at or datetime.now(UTC)).isoformat(),
+    }
+
+
+def record_fill(
+    session: Session, principal: Principal, body: FillCreate, idempotency_key: str | None
+) -> tuple[int, dict[str, Any]]:
+    """The fill record (201) or, on a failed pre-fill check, the refusal (409), both kept."""
+    if principal.role != Role.STATION:
+        raise Forbidden("Fills are reported by the station's appliance (X-API-Key)")
+    key = idempotency.check_key(idempotency_key)
+    req_hash = idempotency.request_hash(body.model_dump(mode="json"))
+    scope = f"fill:{principal.station_id}"
+    if key:
+        stored = idempotency.replay(session, scope, key, req_hash)
+        if stored is not None:
+            return stored
+    now = datetime.now(UTC)
+    auth = _authorization(session, principal, body, now)
+    cylinder = lock_cylinder(session, auth.cylinder_id)
+    assert cylinder is not None
+    operator_id = auth.operator_id
+    if body.operator:
+        operator = session.exec(
+            select(AppUser).where(col(AppUser.badge) == body.operator)).first()
+        operator_id = operator.id if operator else None
+    auth.closed_at = now
+    auth.status = "used"
+    session.add(auth)
+    if body.pre_fill_check is not None and not body.pre_fill_check.passed:
+        return _refuse(session, principal, cylinder, auth, body, scope, key, req_hash)
+    flags = assess_fill(body.net_kg, body.gross_kg, cylinder.max_fill_kg, cylinder.tare_kg,
+                        get_settings().tare_tolerance_kg)
+    fill = Fill(authorization_id=auth.id, cylinder_id=cylinder.id or 0,
+                station_id=auth.station_id, operator_id=operator_id, net_kg=body.net_kg,
+                gross_kg=body.gross_kg, gas_batch=body.gas_batch,
+                flags=[str(f) for f in flags], filled_at=now)
+    session.add(fill)
+    append_event(session, cylinder, EventKind.FILLED, principal, {
+        "station_id": str(auth.station_id),
+        "authorization_id": str(auth.id),
+        "fill_id": str(fill.id),
+        "net_kg": body.net_kg,
+        "gross_kg": body.gross_kg,
+        "operator_id": str(operator_id) if operator_id else None,
+        "gas_batch": body.gas_batch,
+        "flags": [str(f) for f in flags],
+        "pre_fill_check": body.pre_fill_check.model_dump() if body.pre_fill_check else None,
+    }, station_id=auth.station_id, occurred_at=now)
+    answer = fill_out(fill, cylinder.code)
+    if key:
+        idempotency.remember(session, scope, key, req_hash, 201, answer)
+    return 201, answer
+
+
+def _refuse(session: Session, principal: Principal, cylinder: Cylinder, auth: FillAuthorization,
+            body: FillCreate, scope: str, key: str | None, req_hash: str
+            ) -> tuple[int, dict[str, Any]]:
+    """A failed pre-fill check refuses the fill and sends the cylinder to inspection."""
+    check = body.pre_fill_check
+    assert check is not None
+    failed = [i.item for i in check.items if not i.ok]
+    append_event(session, cylinder, EventKind.FILL_DENIED, principal, {
+        "reasons": [str(ReasonCode.PRE_FILL_CHECK_FAILED)],
+        "authorization_id": str(auth.id),
+        "failed_items": failed,
+        "pre_fill_check": check.model_dump(),
+        "sent_to_inspection": True,
+    }, station_id=auth.station_id)
+    err = PreFillCheckFailed(
+        f"Pre-fill check failed ({', '.join(failed) or 'see the check'}): not filled, "
+        "the cylinder goes to inspection", reason=str(ReasonCode.PRE_FILL_CHECK_FAILED),
+        failed_items=failed)
+    answer = {"type": "/problems/pre-fill-check-failed", "title": err.title_en,
+              "title_zh": err.title_zh, "status": 409, "detail": err.detail,
+              "code": err.code, "failed_items": failed}
+    if key:
+        idempotency.remember(session, scope, key, req_hash, 409, answer)
+    return 409, answer
