@@ -6,7 +6,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from .config import get_settings
 from .db import dispose_engine, init_engine
@@ -59,4 +60,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(cylinders.router)
     app.include_router(fills.router)
     app.include_router(public.router)
+    if settings.bench_echo:
+        @app.post("/api/v1/echo", include_in_schema=False)
+        async def echo(request: Request) -> JSONResponse:
+            return JSONResponse(await request.json())
     return app

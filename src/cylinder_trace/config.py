@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # one batched round trip carries.
     fill_pool_size: int = 4
     fill_batch_max: int = 256
+    # Benchmarks only: serve POST /api/v1/echo, the bare JSON floor the fill path is compared to.
+    bench_echo: bool = False
     max_body_bytes: int = 1 * 1024 * 1024
     max_import_bytes: int = 64 * 1024 * 1024
     # Region policies: JSON object {region_code_prefix: {policy fields}}; see domain/rules.py.
