@@ -54,9 +54,11 @@ def create_app(database_url: str | None = None) -> FastAPI:
         large_paths=LARGE_BODY_PATHS,
     )
 
-    from .api import admin, cylinders, fills, public
+    from .api import admin, custody, cylinders, deliveries, fills, public
 
     app.include_router(admin.router)
+    app.include_router(deliveries.router)
+    app.include_router(custody.router)
     app.include_router(cylinders.router)
     app.include_router(fills.router)
     app.include_router(public.router)

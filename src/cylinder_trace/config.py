@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # one batched round trip carries.
     fill_pool_size: int = 4
     fill_batch_max: int = 256
+    # Deliveries: the customer's one-time code, and how long a hazard owner gets to fix it.
+    message_provider: str = "log"
+    otp_ttl_minutes: int = 30
+    hazard_deadline_days: int = 7
     # Benchmarks only: serve POST /api/v1/echo, the bare JSON floor the fill path is compared to.
     bench_echo: bool = False
     max_body_bytes: int = 1 * 1024 * 1024

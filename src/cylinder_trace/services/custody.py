@@ -1,0 +1,224 @@
+"""Seizure and release, scrapping, ownership transfer and entrustment, recall campaigns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, false, text
+from sqlmodel import Session, col, select
+
+from .. import pii
+from ..auth import ENTERPRISE_ROLES, Principal, Role
+from ..domain.identifiers import region_prefix
+from ..domain.lifecycle import EventKind
+from ..domain.models_spec import lookup
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..models import Cylinder, Enterprise, Handover, RecallCampaign, RecallItem
+from ..schemas_lifecycle import (
+    EntrustCreate,
+    RecallCreate,
+    RecallOut,
+    ScrapCreate,
+    TransferCreate,
+)
+from . import registry
+from .events import actor_of, append_event
+from .search import scope_clause
+
+SEIZERS = frozenset({Role.PLATFORM_ADMIN, Role.REGULATOR, Role.ENTERPRISE_ADMIN})
+SCRAPPERS = frozenset({Role.PLATFORM_ADMIN, Role.INSPECTOR, Role.ENTERPRISE_ADMIN})
+RECALLERS = frozenset({Role.PLATFORM_ADMIN, Role.REGULATOR, Role.ENTERPRISE_ADMIN})
+
+
+def seize(session: Session, principal: Principal, code: str, reason: str) -> Cylinder:
+    """查封扣押: refused at every fill until released (regulators in their regions, admins)."""
+    if principal.role not in SEIZERS:
+        raise Forbidden("Seizures are ordered by regulators and admins")
+    c = registry.cylinder_for(session, principal, code, for_update=True)
+    append_event(session, c, EventKind.SEIZED, principal, {"reason": reason})
+    return c
+
+
+def release(session: Session, principal: Principal, code: str, reason: str) -> Cylinder:
+    if principal.role not in SEIZERS:
+        raise Forbidden("Releases are ordered by regulators and admins")
+    c = registry.cylinder_for(session, principal, code, for_update=True)
+    append_event(session, c, EventKind.RELEASED, principal, {"reason": reason})
+    return c
+
+
+def scrap(session: Session, principal: Principal, code: str, body: ScrapCreate) -> Cylinder:
+    """Scrapped for ever: the code is void and never reused (inspection agencies and admins)."""
+    if principal.role not in SCRAPPERS:
+        raise Forbidden("Scrapping is done by an inspection agency or an admin")
+    c = registry.cylinder_for(session, principal, code, for_update=True)
+    payload: dict[str, Any] = {"reason": body.reason,
+                               "certificate_number": body.certificate_number}
+    if body.handed_in_by is not None:
+        person = body.handed_in_by
+        handover = Handover(
+            cylinder_id=c.id or 0, name=person.name,
+            id_number_enc=pii.encrypt(person.id_number),
+            id_number_hash=pii.lookup_hash(person.id_number),
+            id_number_masked=pii.mask_id(person.id_number),
+            phone_enc=pii.encrypt(person.phone), phone_masked=pii.mask_phone(person.phone),
+            address=person.address)
+        session.add(handover)
+        payload["handover_id"] = str(handover.id)
+        payload["handed_in_by"] = {"name": person.name,
+                                   "id_number": handover.id_number_masked,
+                                   "phone": handover.phone_masked}
+    append_event(session, c, EventKind.SCRAPPED, principal, payload)
+    return c
+
+
+def _other_enterprise(session: Session, enterprise_id: uuid.UUID, c: Cylinder) -> Enterprise:
+    target = session.get(Enterprise, enterprise_id)
+    if target is None:
+        raise Invalid("to_enterprise_id names no enterprise", field="to_enterprise_id")
+    if target.id == c.owner_enterprise_id:
+        raise Invalid("The cylinder already belongs to that enterprise",
+                      field="to_enterprise_id", reason="SAME_OWNER")
+    return target
+
+
+def _owner_or_platform(principal: Principal, c: Cylinder) -> None:
+    if principal.role == Role.PLATFORM_ADMIN:
+        return
+    if principal.role == Role.ENTERPRISE_ADMIN and principal.enterprise_id == c.owner_enterprise_id:
+        return
+    raise Forbidden("Only the owner's admin or a platform admin changes ownership")
+
+
+def transfer(session: Session, principal: Principal, code: str, body: TransferCreate) -> Cylinder:
+    """产权置换 / transfer: a new owner; entrustment ends; NOT_OWNED follows the new owner."""
+    c = registry.cylinder_for(session, principal, code, for_update=True)
+    _owner_or_platform(principal, c)
+    target = _other_enterprise(session, body.to_enterprise_id, c)
+    append_event(session, c, EventKind.TRANSFERRED, principal, {
+        "from_enterprise_id": str(c.owner_enterprise_id), "to_enterprise_id": str(target.id),
+        "region_code": target.region_code, "reason": body.reason})
+    return c
+
+
+def entrust(session: Session, principal: Principal, code: str, body: EntrustCreate) -> Cylinder:
+    """托管: another filling company may fill this cylinder until a date, in writing."""
+    c = registry.cylinder_for(session, principal, code, for_update=True)
+    _owner_or_platform(principal, c)
+    target = _other_enterprise(session, body.to_enterprise_id, c)
+    append_event(session, c, EventKind.ENTRUSTED, principal, {
+        "to_enterprise_id": str(target.id), "until": body.until.isoformat(),
+        "reason": body.reason})
+    return c
+
+
+# --- recalls -------------------------------------------------------------------------------------
+
+def _criteria_clause(criteria: dict[str, Any]) -> Any:
+    parts = []
+    if criteria.get("manufacturer"):
+        parts.append(col(Cylinder.manufacturer) == criteria["manufacturer"])
+    if criteria.get("model"):
+        spec = lookup(criteria["model"])
+        parts.append(col(Cylinder.model) == (spec.name if spec else criteria["model"].upper()))
+    if criteria.get("made_from"):
+        parts.append(col(Cylinder.manufacture_date) >= criteria["made_from"])
+    if criteria.get("made_until"):
+        parts.append(col(Cylinder.manufacture_date) <= criteria["made_until"])
+    if criteria.get("valve_type"):
+        parts.append(col(Cylinder.valve_type) == criteria["valve_type"])
+    if criteria.get("codes") is not None:
+        wanted = [p.code for p in map(registry.parse, criteria["codes"]) if p.code]
+        parts.append(col(Cylinder.code).in_(wanted) if wanted else false())
+    return and_(*parts)
+
+
+def start_recall(session: Session, principal: Principal, body: RecallCreate) -> RecallCampaign:
+    """Mark every matching cylinder in the caller's scope recalled, with its event, at once."""
+    if principal.role not in RECALLERS:
+        raise Forbidden("Recalls are ordered by regulators and admins")
+    enterprise_id = body.enterprise_id
+    if principal.role in ENTERPRISE_ROLES:
+        enterprise_id = principal.enterprise_id
+    criteria = body.criteria.model_dump(mode="json", exclude_none=True)
+    campaign = RecallCampaign(ordered_by=principal.id, region_codes=list(principal.region_codes),
+                              enterprise_id=enterprise_id, reason=body.reason, criteria=criteria)
+    session.add(campaign)
+    session.flush()
+    where = [_criteria_clause(criteria), col(Cylinder.status) == "active",
+             ~col(Cylinder.recalled)]
+    scope = scope_clause(principal)
+    if scope is not None:
+        where.append(scope)
+    if enterprise_id is not None:
+        where.append(col(Cylinder.owner_enterprise_id) == enterprise_id)
+    ids = [int(i) for i in session.exec(select(col(Cylinder.id)).where(*where)).all() if i]
+    if ids:
+        now = datetime.now(UTC)
+        actor_kind, actor_id = actor_of(principal)
+        # Set-based, for recalls of many thousands: the same change as lifecycle.apply(RECALLED)
+        # (recalled = true), the event and the campaign's list, in this one transaction.
+        params = {"ids": ids, "rid": str(campaign.id), "now": now, "ak": actor_kind,
+                  "aid": actor_id, "eid": principal.enterprise_id}
+        session.execute(text(
+            "UPDATE cylinder SET recalled = true, updated_at = :now WHERE id = ANY(:ids)"), params)
+        session.execute(text(
+            "INSERT INTO cylinder_event (cylinder_id, occurred_at, kind, actor_kind, actor_id, "
+            "enterprise_id, payload) SELECT unnest(CAST(:ids AS bigint[])), :now, 'recalled', "
+            ":ak, :aid, :eid, jsonb_build_object('recall_id', CAST(:rid AS text))"), params)
+        session.execute(text(
+            "INSERT INTO recall_item (recall_id, cylinder_id) "
+            "SELECT CAST(:rid AS uuid), unnest(CAST(:ids AS bigint[]))"), params)
+    campaign.matched = len(ids)
+    session.add(campaign)
+    return campaign
+
+
+def recall_for(session: Session, principal: Principal, recall_id: uuid.UUID) -> RecallCampaign:
+    campaign = session.get(RecallCampaign, recall_id)
+    if campaign is None:
+        raise NotFound("No such recall")
+    if principal.role == Role.PLATFORM_ADMIN or campaign.ordered_by == principal.id:
+        return campaign
+    if principal.role in ENTERPRISE_ROLES and campaign.enterprise_id == principal.enterprise_id:
+        return campaign
+    if any(any(r.startswith(region_prefix(mine)) for r in campaign.region_codes)
+           for mine in principal.region_codes):
+        return campaign
+    raise NotFound("No such recall in your scope")
+
+
+def recall_out(session: Session, campaign: RecallCampaign) -> RecallOut:
+    row = session.execute(text(
+        "SELECT count(*) FILTER (WHERE c.status = 'scrapped'), "
+        "count(*) FILTER (WHERE c.status <> 'scrapped' AND c.location_kind = 'station'), "
+        "count(*) FILTER (WHERE c.status <> 'scrapped' AND c.location_kind IS DISTINCT FROM "
+        "'station') FROM recall_item i JOIN cylinder c ON c.id = i.cylinder_id "
+        "WHERE i.recall_id = :rid"), {"rid": str(campaign.id)}).one()
+    return RecallOut(id=campaign.id, reason=campaign.reason, criteria=campaign.criteria,
+                     status=campaign.status, matched=campaign.matched, scrapped=row[0],
+                     returned_to_station=row[1], outstanding=row[2],
+                     created_at=campaign.created_at, closed_at=campaign.closed_at)
+
+
+def close_recall(session: Session, principal: Principal, recall_id: uuid.UUID) -> RecallCampaign:
+    """Close: the cylinders still recalled by this campaign are released from it."""
+    campaign = recall_for(session, principal, recall_id)
+    if principal.role not in RECALLERS:
+        raise Forbidden("Recalls are closed by whoever may order them")
+    if campaign.status == "closed":
+        raise Conflict("This recall is already closed", reason="ALREADY_CLOSED")
+    caught = select(col(RecallItem.cylinder_id)).where(col(RecallItem.recall_id) == campaign.id)
+    rows = session.exec(select(Cylinder).where(
+        col(Cylinder.id).in_(caught), col(Cylinder.recalled), col(Cylinder.status) == "active"
+    ).with_for_update()).all()
+    for c in rows:
+        append_event(session, c, EventKind.RECALL_CLOSED, principal,
+                     {"recall_id": str(campaign.id)})
+    campaign.status = "closed"
+    campaign.closed_at = datetime.now(UTC)
+    session.add(campaign)
+    return campaign
+

@@ -1,0 +1,289 @@
+"""Delivery: dispatch to a real-name customer, door-step confirmation with the safety check,
+hazards (隐患) and their close-out, returns of empties."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import false, or_
+from sqlmodel import Session, col, select
+
+from .. import pii
+from ..auth import ENTERPRISE_ROLES, Principal, Role
+from ..config import get_settings
+from ..domain.checklists import checklist
+from ..domain.identifiers import region_prefix
+from ..domain.lifecycle import EventKind
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..models import AppUser, Customer, Cylinder, Delivery, Hazard, Station, Vehicle, VehicleWorker
+from ..schemas_lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
+from . import idempotency, messages, registry
+from .customers import customer_for
+from .events import append_event
+
+DISPATCHERS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN, Role.DELIVERY_WORKER})
+
+
+def _problem(code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "detail": detail, **extra}
+
+
+def dispatch(session: Session, principal: Principal, body: DeliveryCreate) -> Delivery:
+    """Hand full cylinders to a certified worker in a permitted vehicle for one customer.
+    Every refusal is listed, not only the first."""
+    if principal.role not in DISPATCHERS:
+        raise Forbidden("Only enterprise admins and delivery workers dispatch")
+    today = registry.today()
+    customer = customer_for(session, principal, body.customer_id)
+    eid = customer.enterprise_id
+    problems: list[dict[str, Any]] = []
+    worker = session.get(AppUser, body.worker_id)
+    if worker is None or worker.enterprise_id != eid or worker.role != Role.DELIVERY_WORKER:
+        problems.append(_problem("UNKNOWN_WORKER", "not a delivery worker of this company"))
+    elif not worker.active or not worker.certificate_valid_until or \
+            worker.certificate_valid_until < today:
+        problems.append(_problem("WORKER_NOT_CERTIFIED",
+                                 "the delivery worker has no valid certificate"))
+    if principal.role == Role.DELIVERY_WORKER and principal.id != body.worker_id:
+        raise Forbidden("A delivery worker dispatches only to themself")
+    vehicle = session.get(Vehicle, body.vehicle_id)
+    if vehicle is None or vehicle.enterprise_id != eid:
+        problems.append(_problem("UNKNOWN_VEHICLE", "not a vehicle of this company"))
+    else:
+        if vehicle.permit_valid_until < today:
+            problems.append(_problem("VEHICLE_PERMIT_EXPIRED",
+                                     "the vehicle's dangerous-goods transport permit has expired"))
+        if worker is not None and session.get(VehicleWorker, (vehicle.id, worker.id)) is None:
+            problems.append(_problem("WORKER_NOT_BOUND_TO_VEHICLE",
+                                     "the worker is not bound to this vehicle (人车对应)"))
+    if customer.kind == "non_resident" and (
+        customer.contract_valid_until is None or customer.contract_valid_until < today
+    ):
+        problems.append(_problem("NO_VALID_CONTRACT",
+                                 "a non-resident customer needs a supply contract in force"))
+    cylinders: list[Cylinder] = []
+    for code in dict.fromkeys(body.codes):
+        c = registry.find_cylinder(session, code)
+        why = None
+        if c is None or (c.owner_enterprise_id != eid and c.entrusted_to_enterprise_id != eid):
+            why = "not a cylinder of this company"
+        elif c.status == "scrapped" or c.seized or c.recalled:
+            why = "scrapped, seized or recalled"
+        elif not c.filled or c.location_kind != "station":
+            why = "not full and at a station"
+        elif c.valve_type == "two_phase":
+            why = "a two-phase cylinder is never delivered"
+        if why:
+            problems.append(_problem("CYLINDER_NOT_READY", why, cylinder=code))
+        elif c is not None:
+            cylinders.append(c)
+    if problems:
+        raise Conflict("Dispatch refused: " + "; ".join(p["detail"] for p in problems),
+                       reason="DISPATCH_REFUSED", problems=problems)
+    delivery = Delivery(enterprise_id=eid, worker_id=body.worker_id, vehicle_id=body.vehicle_id,
+                        customer_id=customer.id, codes=[c.code for c in cylinders],
+                        station_id=uuid.UUID(cylinders[0].location_id or "") if cylinders
+                        and cylinders[0].location_id else None)
+    session.add(delivery)
+    for c in cylinders:
+        append_event(session, c, EventKind.DISPATCHED, principal, {
+            "delivery_id": str(delivery.id), "vehicle_id": str(body.vehicle_id),
+            "worker_id": str(body.worker_id), "customer_id": str(customer.id)})
+    return delivery
+
+
+def delivery_for(session: Session, principal: Principal, delivery_id: uuid.UUID,
+                 *, for_update: bool = False) -> Delivery:
+    query = select(Delivery).where(col(Delivery.id) == delivery_id)
+    delivery = session.exec(query.with_for_update() if for_update else query).first()
+    if delivery is None:
+        raise NotFound("No such delivery")
+    customer = session.get(Customer, delivery.customer_id)
+    principal.require_sees(delivery.enterprise_id, customer.region_code if customer else None)
+    if principal.role == Role.DELIVERY_WORKER and principal.id != delivery.worker_id:
+        raise NotFound("No such delivery in your scope")
+    return delivery
+
+
+def _codes(session: Session, scans: list[str]) -> list[str]:
+    out = []
+    for scan in scans:
+        parsed = registry.parse(scan)
+        if parsed.code:
+            out.append(parsed.code)
+        else:
+            c = registry.find_cylinder(session, scan)
+            out.append(c.code if c else scan.strip())
+    return out
+
+
+def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
+            body: DeliveryConfirm, idempotency_key: str | None) -> tuple[int, dict[str, Any]]:
+    """The drop-off at the door: every cylinder scanned, the safety check, empties collected."""
+    from ..api.deliveries import delivery_out  # the answer's shape lives with the routes
+
+    key = idempotency.check_key(idempotency_key)
+    scope = f"delivery-confirm:{delivery_id}"
+    req_hash = idempotency.request_hash(body.model_dump(mode="json"))
+    if key:
+        stored = idempotency.replay(session, scope, key, req_hash)
+        if stored is not None:
+            return stored
+    if principal.role not in DISPATCHERS:
+        raise Forbidden("Only the delivery worker (or an admin) confirms a drop-off")
+    delivery = delivery_for(session, principal, delivery_id, for_update=True)
+    if delivery.status != "dispatched":
+        raise Conflict("This delivery is already confirmed", reason="ALREADY_CONFIRMED")
+    scanned = _codes(session, body.scans)
+    missing = sorted(set(delivery.codes) - set(scanned))
+    extra = sorted(set(scanned) - set(delivery.codes))
+    if missing or extra:
+        raise Conflict("Every dispatched cylinder, and only those, must be scanned at the door",
+                       reason="SCAN_MISMATCH", missing=missing, extra=extra)
+    customer = session.get(Customer, delivery.customer_id)
+    assert customer is not None
+    known = checklist(customer.kind)
+    unknown = [i.item for i in body.safety_check.items if i.item not in known]
+    if unknown:
+        raise Invalid(f"Unknown checklist items: {', '.join(unknown)}", field="safety_check",
+                      reason="UNKNOWN_CHECK_ITEM", known=sorted(known))
+    empties = [c for c in dict.fromkeys(_codes(session, body.empties))]
+    if set(empties) & set(delivery.codes):
+        raise Invalid("A cylinder just delivered cannot be collected as an empty",
+                      field="empties", reason="EMPTY_IS_DELIVERED")
+    now = datetime.now(UTC)
+    location = body.location.model_dump()
+    for code in delivery.codes:
+        c = registry.cylinder_for(session, principal, code, for_update=True)
+        append_event(session, c, EventKind.DELIVERED, principal, {
+            "delivery_id": str(delivery.id), "customer_id": str(customer.id),
+            "location": location, "safety_check_passed": body.safety_check.passed},
+            occurred_at=now)
+    for code in empties:
+        c = registry.cylinder_for(session, principal, code, for_update=True)
+        if c.owner_enterprise_id != delivery.enterprise_id and \
+                c.entrusted_to_enterprise_id != delivery.enterprise_id:
+            raise Invalid(f"{code} is not this company's cylinder", field="empties",
+                          reason="FOREIGN_EMPTY")
+        append_event(session, c, EventKind.RETURNED, principal, {
+            "delivery_id": str(delivery.id), "customer_id": str(customer.id),
+            "station_id": str(delivery.station_id) if delivery.station_id else None},
+            occurred_at=now)
+    hazards = []
+    deadline = registry.today() + timedelta(days=get_settings().hazard_deadline_days)
+    for item in body.safety_check.items:
+        if not item.ok:
+            hazard = Hazard(enterprise_id=delivery.enterprise_id, region_code=customer.region_code,
+                            customer_id=customer.id, delivery_id=delivery.id, item=item.item,
+                            note=item.note, owner=customer.name, deadline=deadline,
+                            found_by=principal.id)
+            session.add(hazard)
+            hazards.append(hazard)
+    delivery.status = "delivered"
+    delivery.delivered_at = now
+    delivery.location = location
+    delivery.safety_check = body.safety_check.model_dump()
+    delivery.empties = empties
+    if body.signature_png_base64:
+        delivery.signature_png = body.signature_png_base64
+        delivery.customer_confirmation = "signature"
+        delivery.customer_confirmed_at = now
+    else:
+        code = f"{secrets.randbelow(10**6):06d}"
+        delivery.otp_hash = hashlib.sha256(f"{delivery.id}:{code}".encode()).hexdigest()
+        delivery.otp_expires_at = now + timedelta(minutes=get_settings().otp_ttl_minutes)
+        messages.provider().send(pii.decrypt(customer.phone_enc),
+                                 f"【气瓶配送】确认码 {code}，请交给送气工以确认收货。"
+                                 f" Delivery code {code}.")
+    session.add(delivery)
+    session.flush()
+    answer = delivery_out(delivery, [h.id for h in hazards]).model_dump(mode="json")
+    if key:
+        idempotency.remember(session, scope, key, req_hash, 200, answer)
+    return 200, answer
+
+
+def customer_confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
+                     code: str) -> Delivery:
+    """The customer's side: the one-time code they received, typed on the worker's phone."""
+    delivery = delivery_for(session, principal, delivery_id, for_update=True)
+    if delivery.customer_confirmed_at is not None:
+        return delivery
+    expected = hashlib.sha256(f"{delivery.id}:{code.strip()}".encode()).hexdigest()
+    if delivery.otp_hash is None or delivery.otp_expires_at is None:
+        raise Conflict("No code was sent for this delivery", reason="NO_CODE_SENT")
+    if delivery.otp_expires_at < datetime.now(UTC):
+        raise Conflict("The code has expired", reason="CODE_EXPIRED")
+    if not hmac.compare_digest(expected, delivery.otp_hash):
+        raise Invalid("The code is wrong", field="code", reason="WRONG_CODE")
+    delivery.customer_confirmation = "otp"
+    delivery.customer_confirmed_at = datetime.now(UTC)
+    session.add(delivery)
+    return delivery
+
+
+def return_cylinder(session: Session, principal: Principal, code: str,
+                    body: ReturnCreate) -> Cylinder:
+    """An empty brought back without a delivery (a customer returns it at the station)."""
+    if principal.role not in (Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN, Role.OPERATOR,
+                              Role.DELIVERY_WORKER, Role.STATION):
+        raise Forbidden("Returns are recorded by the company's staff")
+    c = registry.cylinder_for(session, principal, code, for_update=True)
+    station = session.get(Station, body.station_id)
+    if station is None or station.enterprise_id not in (c.owner_enterprise_id,
+                                                        c.entrusted_to_enterprise_id):
+        raise Invalid("station_id is not a station of the cylinder's company",
+                      field="station_id", reason="FOREIGN_STATION")
+    append_event(session, c, EventKind.RETURNED, principal, {
+        "station_id": str(station.id),
+        "customer_id": str(body.customer_id) if body.customer_id else c.location_id
+        if c.location_kind == "customer" else None})
+    return c
+
+
+# --- hazards -------------------------------------------------------------------------------------
+
+def hazards(session: Session, principal: Principal, status: str | None, overdue: bool | None,
+            enterprise_id: uuid.UUID | None, customer_id: uuid.UUID | None) -> list[Hazard]:
+    """The ledger (台账), within the caller's scope, most urgent first."""
+    query = select(Hazard)
+    if principal.role in ENTERPRISE_ROLES:
+        query = query.where(col(Hazard.enterprise_id) == principal.enterprise_id)
+    elif principal.role != Role.PLATFORM_ADMIN:
+        scopes = [col(Hazard.region_code).startswith(region_prefix(r))
+                  for r in principal.region_codes]
+        query = query.where(or_(*scopes) if scopes else false())
+    if status:
+        query = query.where(col(Hazard.status) == status)
+    if overdue is not None:
+        late = (col(Hazard.status) == "open") & (col(Hazard.deadline) < registry.today())
+        query = query.where(late if overdue else ~late)
+    if enterprise_id:
+        query = query.where(col(Hazard.enterprise_id) == enterprise_id)
+    if customer_id:
+        query = query.where(col(Hazard.customer_id) == customer_id)
+    return list(session.exec(query.order_by(col(Hazard.status).desc(), col(Hazard.deadline))
+                             .limit(1000)).all())
+
+
+def close_hazard(session: Session, principal: Principal, hazard_id: uuid.UUID,
+                 body: HazardClose) -> Hazard:
+    hazard = session.get(Hazard, hazard_id)
+    if hazard is None:
+        raise NotFound("No such hazard")
+    principal.require_sees(hazard.enterprise_id, hazard.region_code)
+    if principal.role not in DISPATCHERS:
+        raise Forbidden("Hazards are closed out by the company's staff")
+    if hazard.status == "closed":
+        raise Conflict("This hazard is already closed", reason="ALREADY_CLOSED")
+    hazard.status = "closed"
+    hazard.closed_at = datetime.now(UTC)
+    hazard.closed_by = principal.id
+    hazard.close_note = body.note
+    session.add(hazard)
+    return hazard
