@@ -33,9 +33,17 @@ def create_app(database_url: str | None = None) -> FastAPI:
             libpq_url(engine.url.render_as_string(hide_password=False))
         )
         await app.state.authorizer.open()
+        app.state.scheduler = None
+        if settings.scheduler_enabled:
+            from .jobs import make_scheduler
+
+            app.state.scheduler = make_scheduler()
+            app.state.scheduler.start()
         try:
             yield
         finally:
+            if app.state.scheduler is not None:
+                app.state.scheduler.shutdown(wait=False)
             await app.state.authorizer.close()
             dispose_engine()
 
@@ -54,9 +62,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
         large_paths=LARGE_BODY_PATHS,
     )
 
-    from .api import admin, custody, cylinders, deliveries, fills, public
+    from .api import admin, custody, cylinders, deliveries, fills, jobs, public
 
     app.include_router(admin.router)
+    app.include_router(jobs.router)
     app.include_router(deliveries.router)
     app.include_router(custody.router)
     app.include_router(cylinders.router)

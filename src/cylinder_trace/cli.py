@@ -141,6 +141,28 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0 if report.rejected == 0 else 1
 
 
+def cmd_worker(_: argparse.Namespace) -> int:
+    """The scheduler alone (run it beside `serve --workers N`, or on another machine)."""
+    import time
+
+    from .db import init_engine
+    from .jobs import make_scheduler
+    from .migrate import upgrade
+
+    url = _database_url()
+    upgrade(url)
+    init_engine(url)
+    scheduler = make_scheduler()
+    scheduler.start()
+    print("scheduler running / 定时任务已启动 (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        scheduler.shutdown()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cylinder-trace", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -154,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("username")
     admin.set_defaults(func=cmd_create_admin)
     sub.add_parser("demo", help="load the demo data set").set_defaults(func=cmd_demo)
+    sub.add_parser("worker", help="run the scheduled jobs alone").set_defaults(func=cmd_worker)
     imp = sub.add_parser("import", help="register cylinders from a CSV file")
     imp.add_argument("file")
     imp.add_argument("--owner", required=True, help="owner enterprise: id or credit code")

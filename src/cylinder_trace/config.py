@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     message_provider: str = "log"
     otp_ttl_minutes: int = 30
     hazard_deadline_days: int = 7
+    # Notifications: webhook delivery, and how far ahead licences, certificates and permits warn.
+    webhook_timeout_seconds: float = 5.0
+    webhook_backoff_seconds: float = 30.0  # doubled after each failed try
+    webhook_max_attempts: int = 8  # then dead-lettered
+    expiry_warning_days: int = 30
     # Benchmarks only: serve POST /api/v1/echo, the bare JSON floor the fill path is compared to.
     bench_echo: bool = False
     max_body_bytes: int = 1 * 1024 * 1024

@@ -25,6 +25,7 @@ from ..schemas_lifecycle import (
 )
 from . import registry
 from .events import actor_of, append_event
+from .notifications import notify
 from .search import scope_clause
 
 SEIZERS = frozenset({Role.PLATFORM_ADMIN, Role.REGULATOR, Role.ENTERPRISE_ADMIN})
@@ -37,7 +38,12 @@ def seize(session: Session, principal: Principal, code: str, reason: str) -> Cyl
     if principal.role not in SEIZERS:
         raise Forbidden("Seizures are ordered by regulators and admins")
     c = registry.cylinder_for(session, principal, code, for_update=True)
-    append_event(session, c, EventKind.SEIZED, principal, {"reason": reason})
+    event = append_event(session, c, EventKind.SEIZED, principal, {"reason": reason})
+    # The owner hears of it through the outbox, in this same transaction.
+    notify(session, "cylinder_seized", f"{c.code}:{event.occurred_at.isoformat()}",
+           enterprise_id=c.owner_enterprise_id, region_code=c.region_code,
+           title_zh=f"气瓶 {c.code} 已被查封", title_en=f"Cylinder {c.code} was seized",
+           payload={"code": c.code, "reason": reason})
     return c
 
 
@@ -173,6 +179,11 @@ def start_recall(session: Session, principal: Principal, body: RecallCreate) -> 
             "SELECT CAST(:rid AS uuid), unnest(CAST(:ids AS bigint[]))"), params)
     campaign.matched = len(ids)
     session.add(campaign)
+    notify(session, "recall_started", str(campaign.id), enterprise_id=enterprise_id,
+           region_code=principal.region_codes[0] if principal.region_codes else None,
+           title_zh=f"气瓶召回：{body.reason}（{len(ids)} 只）",
+           title_en=f"Cylinder recall: {body.reason} ({len(ids)})",
+           payload={"recall_id": str(campaign.id), "matched": len(ids), "criteria": criteria})
     return campaign
 
 
