@@ -31,5 +31,10 @@ def test_demo_loads_once_with_cylinders_in_every_state(client: Any) -> None:
             break
     assert sum(seen.values()) == 360
     for status in ("in_service", "overdue", "inspection_failed", "seized", "scrapped",
-                   "two_phase_valve"):
+                   "two_phase_valve", "recalled"):
         assert seen.get(status, 0) > 0, (status, seen)
+    hazards = client.get("/api/v1/hazards", headers=h).json()
+    assert [x["item"] for x in hazards] == ["hose_ok"]
+    at_customer = client.get("/api/v1/cylinders", params={"location_kind": "customer"},
+                             headers=h).json()["items"]
+    assert len(at_customer) == 3

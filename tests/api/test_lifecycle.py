@@ -250,3 +250,28 @@ def test_scrapping_a_recovered_cylinder_keeps_who_handed_it_in_masked(world: Any
     who = hist.json()["items"][0]["payload"]["handed_in_by"]
     assert who == {"name": "王五", "id_number": "1101**********002X", "phone": "138****8000"}
     assert ID_NUMBER not in hist.text
+
+
+def test_a_recall_matches_by_maker_model_and_period_within_the_regulators_region(
+    world: Any, co: Any
+) -> None:
+    eid = co["e"]["id"]
+    old = world.cylinder(eid, manufacturer="华龙", model="YSP-12", manufacture_date="2015-06-01",
+                         last_inspection_date="2023-01-01")
+    world.cylinder(eid, manufacturer="华龙", model="YSP-12", manufacture_date="2019-06-01")
+    world.cylinder(eid, manufacturer="百工", model="YSP-12", manufacture_date="2015-06-01",
+                   last_inspection_date="2023-01-01")
+    south = world.cylinder(world.enterprise("440106")["id"], manufacturer="华龙", model="YSP-12",
+                           manufacture_date="2015-06-01", last_inspection_date="2023-01-01")
+    regulator = world.user("regulator", region_codes=["500000"])
+    r = world.client.post("/api/v1/recalls", headers=regulator["headers"], json={
+        "reason": "批次缺陷", "criteria": {"manufacturer": "华龙", "model": "ysp12",
+                                       "made_from": "2015-01-01", "made_until": "2016-12-31"}})
+    assert r.status_code == 201, r.text
+    assert r.json()["matched"] == 1
+    assert world.client.get(f"/api/v1/cylinders/{old['code']}",
+                            headers=world.admin).json()["recalled"]
+    assert not world.client.get(f"/api/v1/cylinders/{south['code']}",
+                                headers=world.admin).json()["recalled"]
+    assert_problem(world.client.post("/api/v1/recalls", headers=regulator["headers"],
+                                     json={"reason": "x", "criteria": {}}), 422)

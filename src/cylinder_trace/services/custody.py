@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, false, text
@@ -129,10 +129,10 @@ def _criteria_clause(criteria: dict[str, Any]) -> Any:
     if criteria.get("model"):
         spec = lookup(criteria["model"])
         parts.append(col(Cylinder.model) == (spec.name if spec else criteria["model"].upper()))
-    if criteria.get("made_from"):
-        parts.append(col(Cylinder.manufacture_date) >= criteria["made_from"])
+    if criteria.get("made_from"):  # the criteria are kept as JSON: dates come back as text
+        parts.append(col(Cylinder.manufacture_date) >= date.fromisoformat(criteria["made_from"]))
     if criteria.get("made_until"):
-        parts.append(col(Cylinder.manufacture_date) <= criteria["made_until"])
+        parts.append(col(Cylinder.manufacture_date) <= date.fromisoformat(criteria["made_until"]))
     if criteria.get("valve_type"):
         parts.append(col(Cylinder.valve_type) == criteria["valve_type"])
     if criteria.get("codes") is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -192,7 +193,70 @@ def _demo_cylinders(
                              station_id=station_ids[i % len(station_ids)])
                 counts["filled"] = counts.get("filled", 0) + 1
         session.flush()
+    counts.update(_demo_deliveries(session, companies[0], system))
     counts["two_phase"] = int(session.scalar(
         select(func.count()).select_from(Cylinder).where(col(Cylinder.valve_type) == "two_phase")
     ) or 0)
     return counts
+
+
+def _demo_deliveries(session: Session, company: Enterprise, system: Any) -> dict[str, int]:
+    """Customers, a vehicle, deliveries at the door (one with a hazard), and a recall."""
+    from datetime import timedelta
+
+    from ..domain.identifiers import id_number_check
+    from ..models import Cylinder, Vehicle, VehicleWorker
+    from ..schemas_lifecycle import (
+        CustomerCreate,
+        DeliveryConfirm,
+        DeliveryCreate,
+        RecallCreate,
+    )
+    from . import registry
+    from .custody import start_recall
+    from .customers import create_customer
+    from .delivery import confirm, dispatch
+
+    today = registry.today()
+    worker = session.scalars(select(AppUser).where(col(AppUser.username) == "worker-wang")).one()
+    vehicle = Vehicle(enterprise_id=company.id, plate="渝A·D1234", permit_number="渝危运 500103001",
+                      permit_valid_until=today + timedelta(days=400))
+    session.add(vehicle)
+    session.flush()
+    session.add(VehicleWorker(vehicle_id=vehicle.id, user_id=worker.id))
+    body17 = "50010319800101123"
+    resident = create_customer(session, system, CustomerCreate(
+        enterprise_id=company.id, kind="resident", name="张三",
+        id_number=body17 + id_number_check(body17), phone="13800138000",
+        address="重庆市渝中区解放碑民族路88号"))
+    restaurant = create_customer(session, system, CustomerCreate.model_validate({
+        "enterprise_id": company.id, "kind": "non_resident", "name": "老码头火锅店",
+        "id_number": "92500103MA5YDEMO0X", "phone": "02363001234",
+        "address": "重庆市渝中区朝天门1号", "contract": {
+            "number": "YQHT-2026-0001", "valid_until": str(today + timedelta(days=300))}}))
+    full = session.scalars(select(Cylinder).where(
+        col(Cylinder.owner_enterprise_id) == company.id, col(Cylinder.filled),
+        col(Cylinder.location_kind) == "station", col(Cylinder.valve_type) == "single_phase",
+        ~col(Cylinder.seized), col(Cylinder.status) == "active").limit(4)).all()
+    codes = [c.code for c in full]
+    plans = [(resident, codes[:2], False), (restaurant, codes[2:3], True),
+             (resident, codes[3:], None)]
+    delivered = 0
+    for customer, batch, passed in plans:
+        if not batch:
+            continue
+        d = dispatch(session, system, DeliveryCreate(worker_id=worker.id, vehicle_id=vehicle.id,
+                                                     customer_id=customer.id, codes=batch))
+        session.flush()
+        if passed is None:
+            continue  # still on the vehicle
+        items = [{"item": "no_leak", "ok": True},
+                 {"item": "hose_ok", "ok": passed, "note": None if passed else "软管老化开裂"}]
+        confirm(session, system, d.id, DeliveryConfirm.model_validate({
+            "scans": batch, "location": {"lat": 29.5576, "lon": 106.5771, "accuracy_m": 15},
+            "safety_check": {"passed": passed, "items": items}}), None)
+        delivered += len(batch)
+    recall = start_recall(session, system, RecallCreate.model_validate({
+        "reason": "阀门批次缺陷 / defective valve batch",
+        "criteria": {"manufacturer": "华龙气瓶有限公司", "made_until": "2017-12-31"}}))
+    return {"delivered": delivered, "recalled": recall.matched}
