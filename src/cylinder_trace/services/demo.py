@@ -123,7 +123,8 @@ def load_demo(session: Session) -> str:
     session.commit()
     return (
         f"demo data loaded / 演示数据已加载: 2 enterprises, 3 stations, {len(people)} users, "
-        f"{sum(counts.values())} cylinders ({', '.join(f'{k} {v}' for k, v in counts.items())}); "
+        f"{counts.pop('registered')} cylinders, of which "
+        f"{', '.join(f'{k} {v}' for k, v in counts.items())}; "
         f"every demo password is '{DEMO_PASSWORD}' (e.g. admin / regulator-chen)"
     )
 
