@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     tare_tolerance_kg: float = 1.0
     # The fill-authorization hot path: a small async pool per worker, and the most requests
     # one batched round trip carries.
-    fill_pool_size: int = 4
+    fill_pool_size: int = 2  # measured: one batch in flight per worker makes fuller batches
     fill_batch_max: int = 256
     # Deliveries: the customer's one-time code, and how long a hazard owner gets to fix it.
     message_provider: str = "log"
