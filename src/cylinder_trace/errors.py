@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,14 @@ def install_error_handlers(app: FastAPI) -> None:
             title_zh="请求字段校验失败",
             errors=errors,
         )
+
+    @app.exception_handler(DBAPIDataError)
+    async def _data(_: Request, exc: DBAPIDataError) -> JSONResponse:
+        # PostgreSQL refused a value the request carried (a NUL character in text, a number
+        # out of range): the request is at fault, and nothing was written (rolled back).
+        return problem(422, "INVALID_VALUE", "A value cannot be stored",
+                       "A value in the request cannot be stored (control characters such as NUL, "
+                       "or a number out of range)", title_zh="请求中的值无法保存")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -4,7 +4,6 @@ service (uvicorn on a free port, real PostgreSQL); and its durable outbox."""
 from __future__ import annotations
 
 import io
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +12,6 @@ from typing import Any
 
 import pytest
 import serial
-import uvicorn
 from sqlalchemy import text
 
 from cylinder_scanner.appliance import Appliance, Settings, State
@@ -25,41 +23,10 @@ from cylinder_scanner.scale import MtSicsScale
 from cylinder_scanner.sim.devices import RelaySim, ScaleSim, ScannerSim
 from cylinder_scanner.sources.serial_scanner import SerialScanner
 from cylinder_trace.db import get_engine
+from tests.live import LiveService
 
 FAST = Settings(stable_reads=2, settle_timeout_s=5, no_flow_s=1.0, fill_timeout_s=15,
                 poll_s=0.02, overfill_tolerance_kg=0.5)
-
-
-class LiveService:
-    """The real app under uvicorn in a thread; stop() and start() again on the same port."""
-
-    def __init__(self, database_url: str) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.database_url = database_url
-        self.server: uvicorn.Server | None = None
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        from cylinder_trace.app import create_app
-
-        config = uvicorn.Config(create_app(self.database_url), host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        for _ in range(200):
-            if self.server.started:
-                return
-            time.sleep(0.02)
-        raise RuntimeError("service did not start")
-
-    def stop(self) -> None:
-        assert self.server is not None and self.thread is not None
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture

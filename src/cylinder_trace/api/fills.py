@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from ..auth import CurrentPrincipal
@@ -62,3 +62,29 @@ def record_fill(
     session.commit()
     media = PROBLEM_JSON if status >= 400 else "application/json"
     return JSONResponse(answer, status_code=status, media_type=media)
+
+
+@router.get("/unregistered-scans", tags=["filling"])
+def unregistered_scans(session: SessionDep, principal: CurrentPrincipal,
+                       limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """Scans at stations that named no registered cylinder (forged, foreign or unknown labels),
+    newest first: the stations of the caller's enterprise, or of a regulator's regions."""
+    from sqlalchemy import false, or_
+    from sqlmodel import col, select
+
+    from ..auth import ENTERPRISE_ROLES, Role
+    from ..domain.identifiers import region_prefix
+    from ..models import Station, UnregisteredScan
+
+    query = select(UnregisteredScan, Station).join(
+        Station, col(Station.id) == col(UnregisteredScan.station_id))
+    if principal.role in ENTERPRISE_ROLES:
+        query = query.where(col(Station.enterprise_id) == principal.enterprise_id)
+    elif principal.role != Role.PLATFORM_ADMIN:
+        scopes = [col(Station.region_code).startswith(region_prefix(r))
+                  for r in principal.region_codes]
+        query = query.where(or_(*scopes) if scopes else false())
+    rows = session.exec(query.order_by(col(UnregisteredScan.scanned_at).desc()).limit(limit))
+    return [{"id": u.id, "station_id": str(s.id), "station": s.name, "scanned_at": u.scanned_at,
+             "scan": u.scan, "rfid": u.rfid, "reason": u.reason, "detail": u.detail}
+            for u, s in rows]

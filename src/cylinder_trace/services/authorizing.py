@@ -169,6 +169,11 @@ class Authorizer:
 
     async def authorize(self, request: ScanRequest) -> dict[str, Any] | None:
         """The answer of the contract, or None when the key is unknown or revoked."""
+        if "\x00" in f"{request.scan}{request.rfid}{request.operator}":
+            # PostgreSQL text cannot hold NUL; such a scan is garbage, recorded as such
+            request = ScanRequest(request.key_hash, request.scan.replace("\x00", "\ufffd"),
+                                  (request.rfid or "").replace("\x00", "\ufffd") or None,
+                                  (request.operator or "").replace("\x00", "\ufffd") or None)
         parsed = registry.parse(request.scan) if request.scan else None
         tag = codes.normalize_tag_id(request.rfid) if request.rfid else None
         loop = asyncio.get_running_loop()
