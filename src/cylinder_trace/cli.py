@@ -163,6 +163,31 @@ def cmd_worker(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Walk every cylinder's hash chain (or one cylinder's) and report any break."""
+    from sqlmodel import Session
+
+    from .db import init_engine
+    from .services.verify import verify
+
+    with Session(init_engine(_database_url())) as session:
+        cylinder_id = None
+        if args.cylinder:
+            from .auth import Principal, Role
+            from .services.registry import cylinder_for
+
+            system = Principal(kind="system", id=__import__("uuid").UUID(int=0),
+                               role=Role.PLATFORM_ADMIN)
+            cylinder_id = cylinder_for(session, system, args.cylinder).id
+        report = verify(session, cylinder_id)
+    print(f"checked {report.events} events of {report.cylinders} cylinders / 已校验")
+    for p in report.problems:
+        print("  BROKEN / 链断裂: " + ", ".join(f"{k}={v}" for k, v in p.items()))
+    print("history intact / 记录完整" if report.ok else
+          f"{len(report.problems)} problem(s) / 发现篡改")
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cylinder-trace", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     admin.set_defaults(func=cmd_create_admin)
     sub.add_parser("demo", help="load the demo data set").set_defaults(func=cmd_demo)
     sub.add_parser("worker", help="run the scheduled jobs alone").set_defaults(func=cmd_worker)
+    ver = sub.add_parser("verify", help="check the tamper-evident event chains")
+    ver.add_argument("--cylinder", help="only this cylinder (code)")
+    ver.set_defaults(func=cmd_verify)
     imp = sub.add_parser("import", help="register cylinders from a CSV file")
     imp.add_argument("file")
     imp.add_argument("--owner", required=True, help="owner enterprise: id or credit code")

@@ -203,6 +203,8 @@ class Cylinder(SQLModel, table=True):
     entrusted_until: date | None = None
     last_fill_at: datetime | None = _ts(nullable=True, default_now=False)
     last_fill_station_id: uuid.UUID | None = None
+    # The hash of the newest event (set by the database's chain trigger; never by Python).
+    chain_head: str | None = Field(default=None, max_length=64)
     created_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
 
@@ -236,6 +238,9 @@ class CylinderEvent(SQLModel, table=True):
         default_factory=dict,
         sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     )
+    # Tamper evidence: set by the database on insert (trigger ct_event_chain).
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
 
 
 # --- fill authorization (issue 4) ---------------------------------------------------------------

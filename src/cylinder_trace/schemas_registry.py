@@ -130,10 +130,15 @@ class EventOut(BaseModel):
     station_id: uuid.UUID | None
     enterprise_id: uuid.UUID | None
     payload: dict[str, Any]
+    prev_hash: str | None = None
+    hash: str | None = None
 
 
 class HistoryPage(BaseModel):
     code: str
+    chain_head: str | None = Field(
+        default=None, description="Hash of the newest event: a copy of the history can be "
+        "checked against it (cylinder-trace verify)")
     items: list[EventOut]
     next_cursor: str | None
 

@@ -26,7 +26,7 @@ from ..schemas_registry import (
     TagBind,
 )
 from ..services import importer, registry
-from ..services.history import history_page
+from ..services.history import chain_head, history_page
 from ..services.search import CylinderQuery, search
 
 router = APIRouter(prefix="/api/v1", tags=["cylinders"])
@@ -157,7 +157,8 @@ def get_history(
     rows, next_cursor = history_page(session, cylinder.id or 0, kinds=kind, limit=limit,
                                      cursor=cursor)
     items = [EventOut.model_validate(e, from_attributes=True) for e in rows]
-    return HistoryPage(code=cylinder.code, items=items, next_cursor=next_cursor)
+    return HistoryPage(code=cylinder.code, chain_head=chain_head(session, cylinder.id or 0),
+                       items=items, next_cursor=next_cursor)
 
 
 @router.post("/cylinders/{code}/tag", response_model=CylinderOut)

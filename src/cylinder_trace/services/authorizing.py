@@ -101,6 +101,7 @@ WITH d AS (
                 WHEN allow THEN jsonb_set(payload::jsonb, '{reasons}', '["FILL_IN_PROGRESS"]')
                 ELSE payload::jsonb END
     FROM res WHERE cylinder_id IS NOT NULL
+    ORDER BY cylinder_id  -- the chain trigger locks each cylinder: one order, no deadlocks
 ), un AS (
     INSERT INTO unregistered_scan (station_id, scanned_at, scan, rfid, reason, detail)
     SELECT station_id, %(now)s, left(scan, 512), tag, reason, detail

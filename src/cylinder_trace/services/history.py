@@ -72,3 +72,13 @@ def history_page(
         last = rows[-1]
         next_cursor = encode_cursor(last.occurred_at, last.id or 0)
     return rows, next_cursor
+
+
+def chain_head(session: Session, cylinder_id: int) -> str | None:
+    """The hash of the cylinder's newest event (the end of its chain)."""
+    from sqlalchemy import text
+
+    return session.execute(text(
+        "SELECT coalesce(c.chain_head, (SELECT hash FROM cylinder_event e WHERE e.cylinder_id = "
+        "c.id ORDER BY occurred_at DESC, id DESC LIMIT 1)) FROM cylinder c WHERE c.id = :id"),
+        {"id": cylinder_id}).scalar()

@@ -1,0 +1,83 @@
+"""Tamper-evident history: the database chains each cylinder's events by hash; editing or
+deleting a row behind the service's back (as the database owner) is found by `verify`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+from cylinder_trace.db import get_engine
+from cylinder_trace.services.verify import verify
+
+GOOD = {"manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01"}
+
+
+def cli_verify(database_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cylinder_trace", "verify", *extra],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "DATABASE_URL": database_url})
+
+
+def busy_cylinder(world: Any) -> dict[str, Any]:
+    e = world.enterprise()
+    key = world.api_key(world.station(e["id"])["id"])
+    c = world.cylinder(e["id"], **GOOD)
+    for _ in range(3):
+        a = world.client.post("/api/v1/fill-authorizations", json={"scan": c["qr_text"]},
+                              headers=key).json()
+        world.client.post("/api/v1/fills", headers=key,
+                          json={"authorization_id": a["authorization_id"], "net_kg": 14.0})
+    world.client.post(f"/api/v1/cylinders/{c['code']}/inspections", headers=world.admin,
+                      json={"inspected_on": "2025-01-01", "result": "pass", "agency": "a"})
+    return c
+
+
+def test_every_path_writes_a_chain_and_verify_finds_it_intact(world: Any,
+                                                              database_url: str) -> None:
+    c = busy_cylinder(world)
+    hist = world.client.get(f"/api/v1/cylinders/{c['code']}/history",
+                            headers=world.admin).json()
+    items = hist["items"]
+    assert hist["chain_head"] == items[0]["hash"]
+    for newer, older in pairwise(items):
+        assert newer["prev_hash"] == older["hash"]
+    assert items[-1]["kind"] == "registered" and items[-1]["prev_hash"] is None
+    with Session(get_engine()) as session:
+        assert verify(session).ok
+    out = cli_verify(database_url)
+    assert out.returncode == 0 and "history intact" in out.stdout
+
+
+def test_an_edited_row_and_a_deleted_row_are_found(world: Any, database_url: str) -> None:
+    c = busy_cylinder(world)
+    owner = create_engine(database_url)
+    with owner.begin() as conn:  # the database owner, going around the service and its triggers
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text("UPDATE cylinder_event SET payload = jsonb_set(payload, '{net_kg}', "
+                          "'9.0') WHERE cylinder_id = :c AND kind = 'filled' AND id = (SELECT "
+                          "min(id) FROM cylinder_event WHERE cylinder_id = :c AND "
+                          "kind = 'filled')"), {"c": c["id"]})
+    with Session(get_engine()) as session:
+        problems = verify(session, c["id"]).problems
+    assert [p["problem"] for p in problems] == ["CONTENT_CHANGED"]
+    out = cli_verify(database_url, "--cylinder", c["code"])
+    assert out.returncode == 1 and "CONTENT_CHANGED" in out.stdout
+    other = busy_cylinder(world)
+    with owner.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text("DELETE FROM cylinder_event WHERE cylinder_id = :c AND id = (SELECT "
+                          "max(id) FROM cylinder_event WHERE cylinder_id = :c)"),
+                     {"c": other["id"]})
+        conn.execute(text("DELETE FROM cylinder_event WHERE cylinder_id = :c AND kind = "
+                          "'fill_authorized' AND id = (SELECT min(id) FROM cylinder_event WHERE "
+                          "cylinder_id = :c AND kind = 'fill_authorized')"), {"c": other["id"]})
+    owner.dispose()
+    with Session(get_engine()) as session:
+        found = {p["problem"] for p in verify(session, other["id"]).problems}
+    assert found == {"HEAD_MISSING", "BROKEN_LINK"}
