@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from .config import get_settings
 from .db import dispose_engine, init_engine
 from .errors import install_error_handlers
-from .limits import BodyLimit
+from .limits import BodyLimit, RateLimit, SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
     install_error_handlers(app)
 
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RateLimit, login_per_minute=settings.rate_login_per_minute,
+                       public_per_minute=settings.rate_public_per_minute)
     app.add_middleware(
         BodyLimit,
         default_limit=settings.max_body_bytes,

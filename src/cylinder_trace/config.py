@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # argon2id cost; the defaults follow argon2-cffi's (RFC 9106 low-memory profile).
     password_time_cost: int = 3
     password_memory_kib: int = 65536
+    # Per client address and minute (in each worker process).
+    rate_login_per_minute: int = 20
+    rate_public_per_minute: int = 120
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
     scheduler_enabled: bool = True
@@ -98,6 +101,20 @@ class Settings(BaseSettings):
         return key
 
 
+# Secrets may come from files (Docker/Kubernetes secrets): CYLINDER_TRACE_SECRET_KEY_FILE=/run/...
+_FROM_FILES = {
+    "secret_key": "CYLINDER_TRACE_SECRET_KEY_FILE",
+    "pii_key": "CYLINDER_TRACE_PII_KEY_FILE",
+    "code_signing_keys": "CYLINDER_TRACE_CODE_SIGNING_KEYS_FILE",
+    "database_url": "DATABASE_URL_FILE",
+}
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    import os
+
+    overrides = {field: Path(os.environ[env]).read_text().strip()
+                 for field, env in _FROM_FILES.items() if os.environ.get(env)}
+    settings = Settings()
+    return settings.model_copy(update=overrides) if overrides else settings

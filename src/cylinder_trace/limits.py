@@ -81,3 +81,80 @@ class BodyLimit:
             return replay.pop() if replay else await receive()
 
         await self.app(scope, replay_receive, send)
+
+
+class RateLimit:
+    """Per client address and bucket, a sliding one-minute window, in this process.
+
+    Buckets: the login (guessing passwords) and the public page (scraping the registry). Behind
+    a reverse proxy, run uvicorn with --proxy-headers so the client address is the real one.
+    """
+
+    def __init__(self, app: ASGIApp, login_per_minute: int, public_per_minute: int) -> None:
+        self.app = app
+        self.limits = {"login": login_per_minute, "public": public_per_minute}
+        self.hits: dict[tuple[str, str], list[float]] = {}
+
+    def bucket(self, scope: Scope) -> str | None:
+        path, method = scope["path"], scope.get("method", "GET")
+        if path == "/api/v1/auth/token" and method == "POST":
+            return "login"
+        if path.startswith(("/c/", "/C/")):
+            return "public"
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        bucket = self.bucket(scope) if scope["type"] == "http" else None
+        if bucket is not None:
+            import time
+
+            client = (scope.get("client") or ("?", 0))[0]
+            now = time.monotonic()
+            window = [t for t in self.hits.get((bucket, client), []) if now - t < 60.0]
+            if len(window) >= self.limits[bucket]:
+                retry = int(60 - (now - window[0])) + 1
+                body = json.dumps({
+                    "type": "/problems/too-many-requests", "title": "Too many requests",
+                    "title_zh": "请求过于频繁，请稍后再试", "status": 429,
+                    "detail": f"At most {self.limits[bucket]} a minute; retry in {retry} s",
+                    "code": "TOO_MANY_REQUESTS"}).encode()
+                await send({"type": "http.response.start", "status": 429, "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(retry).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            window.append(now)
+            self.hits[(bucket, client)] = window
+            if len(self.hits) > 100_000:  # forget idle clients
+                self.hits = {k: v for k, v in self.hits.items() if v and now - v[-1] < 60}
+        await self.app(scope, receive, send)
+
+
+# Our own pages load nothing from elsewhere; /docs (Swagger UI) is left to FastAPI's defaults.
+PAGE_CSP = (b"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        page = scope["path"].startswith(("/c/", "/C/"))
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(b"x-content-type-options", b"nosniff"),
+                            (b"referrer-policy", b"no-referrer"),
+                            (b"x-frame-options", b"DENY")]
+                if page:
+                    headers.append((b"content-security-policy", PAGE_CSP))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
