@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from .config import get_settings
 from .db import dispose_engine, init_engine
 from .errors import install_error_handlers
 from .limits import BodyLimit, RateLimit, SecurityHeaders
+from .observe import Observe, metrics_response
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     install_error_handlers(app)
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Observe)
     app.add_middleware(RateLimit, login_per_minute=settings.rate_login_per_minute,
                        public_per_minute=settings.rate_public_per_minute)
     app.add_middleware(
@@ -74,6 +76,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(cylinders.router)
     app.include_router(fills.router)
     app.include_router(public.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus metrics (per worker process; scrape each, or run one worker per pod)."""
+        body, content_type = metrics_response()
+        return Response(body, media_type=content_type)
     if settings.bench_echo:
         @app.post("/api/v1/echo", include_in_schema=False)
         async def echo(request: Request) -> JSONResponse:

@@ -213,10 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
     args = build_parser().parse_args(argv)
+    if args.command in ("serve", "worker"):
+        from .observe import configure_logging
+
+        configure_logging(get_settings().log_level, get_settings().log_format)
+    else:
+        logging.basicConfig(level=get_settings().log_level,
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return int(args.func(args))
 
 

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = 300
     scheduler_enabled: bool = True
     log_level: str = "INFO"
+    log_format: str = "json"  # json (one object per line) | text
 
     @field_validator("region_policies", mode="before")
     @classmethod

@@ -36,6 +36,7 @@ from ..domain.rules import (
     StationFacts,
     authorize_fill,
 )
+from ..observe import DECISIONS
 from ..security import api_key_hash
 from . import registry
 
@@ -327,6 +328,8 @@ class Authorizer:
         if d.allow and not w.granted:
             reasons = [ReasonCode.FILL_IN_PROGRESS]  # lost the race for the open authorization
         expires = w.reuse_expires or now + self.ttl
+        for label in [str(r) for r in reasons] or [""]:
+            DECISIONS.labels("allow" if w.granted else "deny", label).inc()
         return {
             "decision": "allow" if w.granted else "deny",
             "reasons": [as_dict(r) for r in reasons],

@@ -14,6 +14,7 @@ from ..domain.reasons import ReasonCode, as_dict
 from ..domain.rules import assess_fill
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..models import AppUser, Cylinder, Fill, FillAuthorization
+from ..observe import FILLS
 from ..schemas_fills import FillCreate
 from . import idempotency
 from .events import append_event, lock_cylinder
@@ -107,6 +108,8 @@ def record_fill(
         "pre_fill_check": body.pre_fill_check.model_dump() if body.pre_fill_check else None,
     }, station_id=auth.station_id, occurred_at=now)
     answer = fill_out(fill, cylinder.code)
+    for flag in flags or ("none",):
+        FILLS.labels(str(flag)).inc()
     if key:
         idempotency.remember(session, scope, key, req_hash, 201, answer)
     return 201, answer
