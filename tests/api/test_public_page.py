@@ -30,9 +30,13 @@ def test_the_labels_url_opens_the_safety_summary(world: Any) -> None:
 
 def test_status_words_follow_the_cylinder(world: Any) -> None:
     e = world.enterprise()
-    c = world.cylinder(e["id"], manufacture_date="2018-01-01", last_inspection_date="2019-01-01",
+    c = world.cylinder(e["id"], manufacture_date="2020-01-01", last_inspection_date="2021-01-01",
                        next_inspection_due="2023-01-01")
     assert "超期未检" in world.client.get(f"/c/{c['code']}").text
+    # past its 8-year design life with no inspection since: the same refusal as at the scale
+    old = world.cylinder(e["id"], manufacture_date="2017-01-01",
+                         last_inspection_date="2024-01-01", next_inspection_due="2028-01-01")
+    assert "超出使用年限" in world.client.get(f"/c/{old['code']}").text
     bad = world.cylinder(e["id"])
     world.client.post(f"/api/v1/cylinders/{bad['code']}/inspections", headers=world.admin,
                       json={"inspected_on": "2025-01-01", "result": "fail", "agency": "a"})

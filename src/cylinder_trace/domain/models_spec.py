@@ -76,3 +76,15 @@ def add_years(d: date, years: int) -> date:
 def next_inspection_due(inspected_on: date, interval_years: int = 4) -> date:
     """GB/T 8334: LPG steel cylinders are inspected every 4 years (a region setting)."""
     return add_years(inspected_on, interval_years)
+
+
+def life_exceeded(manufacture_date: date, design_years: int | None, max_years: int,
+                  last_result: str | None, last_inspected: date | None, today: date) -> bool:
+    """Past the maximum life; or past the design life without a passing inspection since it."""
+    if today >= add_years(manufacture_date, max_years):
+        return True
+    design_end = add_years(manufacture_date, design_years or design_life_years(manufacture_date))
+    if today < design_end:
+        return False
+    return not (last_result == "pass" and last_inspected is not None
+                and last_inspected >= design_end)

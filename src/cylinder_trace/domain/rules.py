@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from .models_spec import add_years, design_life_years, max_life_years
+from .models_spec import add_years, design_life_years, life_exceeded, max_life_years
 from .policy import RegionPolicy
 from .reasons import FillFlag, ReasonCode, WarningCode
 
@@ -103,17 +103,9 @@ def design_life_end(c: CylinderFacts) -> date:
 
 
 def _life_exceeded(c: CylinderFacts, policy: RegionPolicy, today: date) -> bool:
-    if today >= service_life_end(c, policy):
-        return True
-    design_end = design_life_end(c)
-    if today < design_end:
-        return False
-    # Past design life: only a passing inspection done after that date keeps it in use.
-    return not (
-        c.last_inspection_result == "pass"
-        and c.last_inspection_date is not None
-        and c.last_inspection_date >= design_end
-    )
+    return life_exceeded(c.manufacture_date, c.design_life_years,
+                         max_life_years(c.manufacture_date, policy.max_life_years),
+                         c.last_inspection_result, c.last_inspection_date, today)
 
 
 def _station_reasons(facts: FillFacts, today: date) -> list[ReasonCode]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from .models_spec import add_years
+from .models_spec import life_exceeded
 
 
 class PublicStatus(StrEnum):
@@ -45,6 +45,8 @@ class StatusFacts:
     manufacture_date: date
     max_life_years: int
     valve_type: str
+    design_life_years: int | None = None
+    last_inspection_date: date | None = None
 
 
 def public_status(facts: StatusFacts, today: date) -> PublicStatus:
@@ -57,7 +59,8 @@ def public_status(facts: StatusFacts, today: date) -> PublicStatus:
         return PublicStatus.RECALLED
     if facts.last_inspection_result == "fail":
         return PublicStatus.INSPECTION_FAILED
-    if add_years(facts.manufacture_date, facts.max_life_years) <= today:
+    if life_exceeded(facts.manufacture_date, facts.design_life_years, facts.max_life_years,
+                     facts.last_inspection_result, facts.last_inspection_date, today):
         return PublicStatus.LIFE_EXCEEDED
     if facts.next_inspection_due is not None and facts.next_inspection_due < today:
         return PublicStatus.OVERDUE

@@ -17,6 +17,7 @@ from ..auth import Principal, Role
 from ..config import get_settings
 from ..domain import codes, models_spec
 from ..domain.lifecycle import EventKind
+from ..domain.policy import policy_for
 from ..domain.status import PublicStatus, StatusFacts, public_status
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import Cylinder, Enterprise, Station
@@ -67,8 +68,13 @@ def status_of(cylinder: Cylinder, on: date | None = None) -> PublicStatus:
             last_inspection_result=cylinder.last_inspection_result,
             next_inspection_due=cylinder.next_inspection_due,
             manufacture_date=cylinder.manufacture_date,
-            max_life_years=models_spec.max_life_years(cylinder.manufacture_date),
+            max_life_years=models_spec.max_life_years(
+                cylinder.manufacture_date, policy_for(cylinder.region_code,
+                                                      get_settings().region_policies)
+                .max_life_years),
             valve_type=cylinder.valve_type,
+            design_life_years=cylinder.design_life_years,
+            last_inspection_date=cylinder.last_inspection_date,
         ),
         on or today(),
     )
@@ -312,8 +318,6 @@ def bind_tag(session: Session, principal: Principal, code: str, body: TagBind) -
 
 def inspection_interval(region_code: str) -> int:
     """Years between periodic inspections in this region (a region policy; 4 by default)."""
-    from ..domain.policy import policy_for
-
     return policy_for(region_code, get_settings().region_policies).inspection_interval_years
 
 
