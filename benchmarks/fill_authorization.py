@@ -60,6 +60,9 @@ def wrk(url: str, script: Path, duration: int, connections: int = 32) -> tuple[f
     m = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     assert m, out
     p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    dist = re.search(r"Latency Distribution\s+(.*?)\n\s*\d+ requests", out, re.S)
+    if dist and os.environ.get("BENCH_VERBOSE"):
+        print("  latency: " + " ".join(dist.group(1).split()))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         print(f"  warning: {errors.group(1)} non-2xx responses")
