@@ -1,6 +1,6 @@
 """Tamper-evident history: each event stores a hash over its content and the previous event's
 hash for the same cylinder (a chain), computed by the database on every insert, whatever path
-wrote it; the cylinder keeps its chain head.
+wrote it; a narrow table keeps each cylinder's chain head (and is the per-cylinder lock).
 
 Revision ID: 0006
 Revises: 0005
@@ -33,8 +33,10 @@ DECLARE
   prev text;
 BEGIN
   IF NEW.kind <> 'registered' THEN
-    -- the cylinder row is the chain's lock: one writer per cylinder at a time
-    SELECT chain_head INTO prev FROM cylinder WHERE id = NEW.cylinder_id FOR UPDATE;
+    -- the head row is the chain's lock: one writer per cylinder at a time (a concurrent first
+    -- insert waits on the unique key, then reads the committed head)
+    INSERT INTO cylinder_chain (cylinder_id) VALUES (NEW.cylinder_id) ON CONFLICT DO NOTHING;
+    SELECT head INTO prev FROM cylinder_chain WHERE cylinder_id = NEW.cylinder_id FOR UPDATE;
     IF prev IS NULL THEN
       SELECT hash INTO prev FROM cylinder_event WHERE cylinder_id = NEW.cylinder_id
       ORDER BY occurred_at DESC, id DESC LIMIT 1;
@@ -44,14 +46,18 @@ BEGIN
   NEW.hash := ct_event_hash(prev, NEW.cylinder_id, NEW.occurred_at, NEW.kind, NEW.actor_kind,
                             NEW.actor_id, NEW.station_id, NEW.enterprise_id, NEW.payload);
   IF NEW.kind <> 'registered' THEN
-    UPDATE cylinder SET chain_head = NEW.hash WHERE id = NEW.cylinder_id;
+    UPDATE cylinder_chain SET head = NEW.hash WHERE cylinder_id = NEW.cylinder_id;
   END IF;
   RETURN NEW;
 END $$"""
 
 
 def upgrade() -> None:
-    op.add_column('cylinder', sa.Column('chain_head', sa.String(length=64), nullable=True))
+    # Narrow on purpose: a head update per event must not rewrite the wide cylinder row.
+    op.create_table('cylinder_chain',
+                    sa.Column('cylinder_id', sa.BigInteger(), nullable=False),
+                    sa.Column('head', sa.String(length=64), nullable=True),
+                    sa.PrimaryKeyConstraint('cylinder_id'))
     op.add_column('cylinder_event', sa.Column('prev_hash', sa.String(length=64), nullable=True))
     op.add_column('cylinder_event', sa.Column('hash', sa.String(length=64), nullable=True))
     op.execute(HASH_FUNCTION)
@@ -69,7 +75,8 @@ def upgrade() -> None:
                                r.actor_id, r.station_id, r.enterprise_id, r.payload);
             UPDATE cylinder_event SET prev_hash = prev, hash = h
             WHERE cylinder_id = r.cylinder_id AND occurred_at = r.occurred_at AND id = r.id;
-            UPDATE cylinder SET chain_head = h WHERE id = r.cylinder_id;
+            INSERT INTO cylinder_chain VALUES (r.cylinder_id, h)
+            ON CONFLICT (cylinder_id) DO UPDATE SET head = EXCLUDED.head;
             prev := h; last_cyl := r.cylinder_id;
           END LOOP;
         END $$""")
@@ -86,4 +93,4 @@ def downgrade() -> None:
                "uuid, jsonb)")
     op.drop_column('cylinder_event', 'hash')
     op.drop_column('cylinder_event', 'prev_hash')
-    op.drop_column('cylinder', 'chain_head')
+    op.drop_table('cylinder_chain')

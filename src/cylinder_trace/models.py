@@ -203,10 +203,17 @@ class Cylinder(SQLModel, table=True):
     entrusted_until: date | None = None
     last_fill_at: datetime | None = _ts(nullable=True, default_now=False)
     last_fill_station_id: uuid.UUID | None = None
-    # The hash of the newest event (set by the database's chain trigger; never by Python).
-    chain_head: str | None = Field(default=None, max_length=64)
     created_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
+
+
+class CylinderChain(SQLModel, table=True):
+    """The hash of each cylinder's newest event, kept by the database's chain trigger."""
+
+    __tablename__ = "cylinder_chain"
+
+    cylinder_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    head: str | None = Field(default=None, max_length=64)
 
 
 class CylinderEvent(SQLModel, table=True):

@@ -79,6 +79,7 @@ def chain_head(session: Session, cylinder_id: int) -> str | None:
     from sqlalchemy import text
 
     return session.execute(text(
-        "SELECT coalesce(c.chain_head, (SELECT hash FROM cylinder_event e WHERE e.cylinder_id = "
-        "c.id ORDER BY occurred_at DESC, id DESC LIMIT 1)) FROM cylinder c WHERE c.id = :id"),
+        "SELECT coalesce((SELECT head FROM cylinder_chain WHERE cylinder_id = :id), (SELECT hash "
+        "FROM cylinder_event e WHERE e.cylinder_id = :id ORDER BY occurred_at DESC, id DESC "
+        "LIMIT 1))"),
         {"id": cylinder_id}).scalar()

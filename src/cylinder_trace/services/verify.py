@@ -51,10 +51,10 @@ def verify(session: Session, cylinder_id: int | None = None) -> Report:
                                 "problem": "FORK"})
     # 4. head: the cylinder's recorded head is the end of its chain (an event deleted at the
     #    end of a chain shows here)
-    head_where = "WHERE c.id = :cid AND" if cylinder_id is not None else "WHERE"
+    head_where = "WHERE c.cylinder_id = :cid AND" if cylinder_id is not None else "WHERE"
     for (cid,) in session.execute(text(
-        f"SELECT c.id FROM cylinder c {head_where} c.chain_head IS NOT NULL AND NOT EXISTS ("  # noqa: S608
-        "SELECT 1 FROM cylinder_event e WHERE e.cylinder_id = c.id AND e.hash = c.chain_head)"),
-        params):
+        f"SELECT c.cylinder_id FROM cylinder_chain c {head_where} c.head IS NOT NULL "  # noqa: S608
+        "AND NOT EXISTS (SELECT 1 FROM cylinder_event e WHERE e.cylinder_id = c.cylinder_id "
+        "AND e.hash = c.head)"), params):
         report.problems.append({"cylinder_id": cid, "problem": "HEAD_MISSING"})
     return report
