@@ -125,3 +125,19 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def licensed_station(base: str, headers: dict[str, str], n: int = 1) -> tuple[str, str]:
+    """A licensed enterprise with one station; returns (enterprise id, the station's API key)."""
+    from cylinder_trace.domain.identifiers import credit_code_check
+
+    body = f"91500000MA{n:07d}"
+    e = httpx.post(f"{base}/api/v1/enterprises", headers=headers, json={
+        "name": "基准燃气", "credit_code": body + credit_code_check(body), "region_code": "500103",
+        "filling_licence": {"number": "TS1", "valid_until": "2099-01-01", "status": "valid"}})
+    e.raise_for_status()
+    s = httpx.post(f"{base}/api/v1/stations", headers=headers,
+                   json={"enterprise_id": e.json()["id"], "name": "基准站"}).json()
+    key = httpx.post(f"{base}/api/v1/stations/{s['id']}/api-keys", headers=headers,
+                     json={}).json()["key"]
+    return str(e.json()["id"]), str(key)

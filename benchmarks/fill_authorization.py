@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from _common import admin_headers, fresh_database, machine, served
+from _common import admin_headers, fresh_database, licensed_station, machine, served
 
 
 def load_cylinders(url: str, owner: str, n: int) -> list[str]:
@@ -80,21 +80,12 @@ def main() -> None:
     os.environ["CYLINDER_TRACE_BENCH_ECHO"] = "true"
     os.environ["CYLINDER_TRACE_AUTHORIZATION_TTL_SECONDS"] = "3600"
     print(f"machine: {machine()}")
-    from cylinder_trace.domain.identifiers import credit_code_check
 
     with fresh_database() as url, served(url, workers=2) as base:
         headers = admin_headers(url, base)
-        body = "91500000MA0000003"
-        e = httpx.post(f"{base}/api/v1/enterprises", headers=headers, json={
-            "name": "基准燃气", "credit_code": body + credit_code_check(body),
-            "region_code": "500103", "filling_licence": {
-                "number": "TS1", "valid_until": "2099-01-01", "status": "valid"}}).json()
-        s = httpx.post(f"{base}/api/v1/stations", headers=headers,
-                       json={"enterprise_id": e["id"], "name": "基准站"}).json()
-        key = httpx.post(f"{base}/api/v1/stations/{s['id']}/api-keys", headers=headers,
-                         json={}).json()["key"]
+        eid, key = licensed_station(base, headers, 3)
         started = time.perf_counter()
-        codes = load_cylinders(url, e["id"], args.cylinders)
+        codes = load_cylinders(url, eid, args.cylinders)
         print(f"loaded {args.cylinders:,} cylinders in {time.perf_counter() - started:.1f} s")
 
         from cylinder_trace.domain.codes import qr_text, signing_keys

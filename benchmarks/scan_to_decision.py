@@ -12,9 +12,8 @@ import os
 import random
 import time
 
-import httpx
 import serial
-from _common import admin_headers, fresh_database, machine, percentile, served
+from _common import admin_headers, fresh_database, licensed_station, machine, percentile, served
 from fill_authorization import load_cylinders
 
 from cylinder_scanner.client import ServiceClient
@@ -29,20 +28,11 @@ def main() -> None:
     args = ap.parse_args()
     print(f"machine: {machine()}")
     from cylinder_trace.domain.codes import qr_text, signing_keys
-    from cylinder_trace.domain.identifiers import credit_code_check
 
     with fresh_database() as url, served(url, workers=1) as base:
         headers = admin_headers(url, base)
-        body = "91500000MA0000004"
-        e = httpx.post(f"{base}/api/v1/enterprises", headers=headers, json={
-            "name": "基准燃气", "credit_code": body + credit_code_check(body),
-            "region_code": "500103", "filling_licence": {
-                "number": "TS1", "valid_until": "2099-01-01", "status": "valid"}}).json()
-        s = httpx.post(f"{base}/api/v1/stations", headers=headers,
-                       json={"enterprise_id": e["id"], "name": "基准站"}).json()
-        key = httpx.post(f"{base}/api/v1/stations/{s['id']}/api-keys", headers=headers,
-                         json={}).json()["key"]
-        codes = load_cylinders(url, e["id"], 10_000)
+        eid, key = licensed_station(base, headers, 4)
+        codes = load_cylinders(url, eid, 10_000)
         signer = signing_keys("", os.environ["CYLINDER_TRACE_SECRET_KEY"])[0]
         labels = [qr_text("http://127.0.0.1:8000", c, signer)
                   for c in random.Random(3).sample(codes, args.scans)]
