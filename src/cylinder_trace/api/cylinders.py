@@ -230,3 +230,76 @@ def label_sheet(
         raise NotFound(f"The sheet has {len(pages)} page(s)")
     return Response(pages[page - 1], media_type="image/svg+xml",
                     headers={"X-Sheet-Pages": str(len(pages))})
+
+
+@router.get("/cylinders/{code}/epcis", tags=["exports"],
+            responses={200: {"content": {"application/ld+json": {}}}})
+def epcis_export(code: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """The cylinder's whole history as a GS1 EPCIS 2.0 JSON-LD document; `ct:chainHead` lets a
+    regulator check a copy against the service (`cylinder-trace verify`)."""
+    import json
+    from datetime import UTC, datetime
+
+    from ..config import get_settings
+    from ..domain import epcis
+    from ..services.events import events_of
+
+    c = registry.cylinder_for(session, principal, code)
+    epc = epcis.epc_of(c.code, c.external_code, get_settings().public_base_url)
+    events = [epcis.object_event(e.kind, e.occurred_at, epc, e.hash,
+                                 str(e.station_id) if e.station_id else None, e.payload)
+              for e in events_of(session, c.id or 0)]
+    doc = epcis.document(events, datetime.now(UTC), chain_head(session, c.id or 0))
+    return Response(json.dumps(doc, ensure_ascii=False, default=str),
+                    media_type="application/ld+json")
+
+
+@router.get("/cylinders.csv", tags=["exports"], response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+def export_csv(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    owner: uuid.UUID | None = None,
+    region: str | None = Query(default=None, pattern=r"^\d{2,6}$"),
+    overdue: bool | None = None,
+    recalled: bool | None = None,
+    seized: bool | None = None,
+) -> Response:
+    """A search result as CSV, streamed page by page (any size)."""
+    import csv
+    import io
+    from collections.abc import Iterator
+
+    from fastapi.responses import StreamingResponse
+
+    from ..db import get_engine
+
+    query = CylinderQuery(owner=owner, region=region, overdue=overdue, recalled=recalled,
+                          seized=seized)
+    today = registry.today()
+    columns = ["code", "owner_enterprise_id", "region_code", "model", "manufacturer",
+               "serial_number", "manufacture_date", "status", "seized", "recalled",
+               "next_inspection_due", "location_kind"]
+
+    def rows() -> Iterator[str]:
+        from sqlmodel import Session
+
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(columns)
+        yield "\ufeff" + buf.getvalue()  # Excel opens UTF-8 with a BOM
+        after: int | None = None
+        with Session(get_engine()) as own:  # the request's session closes before streaming ends
+            while True:
+                page, after = search(own, principal, query, today, limit=500, after_id=after)
+                buf.seek(0)
+                buf.truncate()
+                for c in page:
+                    writer.writerow([getattr(c, col) for col in columns])
+                yield buf.getvalue()
+                if after is None:
+                    return
+
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition":
+                                      'attachment; filename="cylinders.csv"'})
