@@ -67,9 +67,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
         large_paths=LARGE_BODY_PATHS,
     )
 
-    from .api import admin, custody, cylinders, deliveries, fills, jobs, public
+    from .api import admin, custody, cylinders, deliveries, fills, jobs, public, stats
 
     app.include_router(admin.router)
+    app.include_router(stats.router)
     app.include_router(jobs.router)
     app.include_router(deliveries.router)
     app.include_router(custody.router)
