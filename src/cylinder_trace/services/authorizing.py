@@ -193,11 +193,17 @@ class Authorizer:
                 batch, self.queue = self.queue[: self.batch_max], self.queue[self.batch_max :]
                 try:
                     await self._run(batch)
-                except Exception as exc:
+                except Exception:
                     log.exception("fill authorization batch of %d failed", len(batch))
+                    # One bad request must not fail the others: each goes again on its own.
                     for w in batch:
-                        if not w.future.done():
-                            w.future.set_exception(exc)
+                        if w.future.done():
+                            continue
+                        try:
+                            await self._run([w])
+                        except Exception as exc:
+                            if not w.future.done():
+                                w.future.set_exception(exc)
         finally:
             self.inflight -= 1
 
