@@ -97,7 +97,7 @@ class RateLimit:
 
     def bucket(self, scope: Scope) -> str | None:
         path, method = scope["path"], scope.get("method", "GET")
-        if path == "/api/v1/auth/token" and method == "POST":
+        if path in ("/api/v1/auth/token", "/login") and method == "POST":
             return "login"
         if path.startswith(("/c/", "/C/")):
             return "public"
@@ -144,7 +144,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        page = scope["path"].startswith(("/c/", "/C/"))
+        page = scope["path"].startswith(("/c/", "/C/", "/login", "/dashboard", "/feed"))
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -1,0 +1,136 @@
+"""Server-rendered pages for regulators and companies (a first part of #7): cookie login with
+CSRF protection, the dashboard, the feed of refused fills. Same accounts and access rules."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Cookie, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import text
+
+from ..auth import ENTERPRISE_ROLES, Principal, Role, principal_for_token
+from ..config import get_settings
+from ..db import SessionDep
+from ..domain.identifiers import region_prefix
+from ..domain.reasons import MESSAGES
+from ..errors import DomainError
+from ..services import accounts, registry, stats
+from .public import templates
+
+router = APIRouter(include_in_schema=False)
+COOKIE = "ct_session"
+
+
+def csrf_token(session_token: str) -> str:
+    """Bound to the session: a form from another site cannot know it."""
+    key = get_settings().resolved_secret_key().encode()
+    return hmac.new(key, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def page_principal(session: SessionDep, token: str | None) -> Principal | None:
+    if not token:
+        return None
+    try:
+        return principal_for_token(session, token)
+    except DomainError:
+        return None
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, error: str | None = None) -> HTMLResponse:
+    return templates.TemplateResponse(request, "login.html", {"error": error})
+
+
+@router.post("/login")
+def login(session: SessionDep, username: Annotated[str, Form(max_length=150)],
+          password: Annotated[str, Form(max_length=200)], request: Request) -> Response:
+    try:
+        token = accounts.login(session, username, password)
+    except DomainError:
+        session.commit()  # the failed-login count
+        return templates.TemplateResponse(request, "login.html", {"error": True},
+                                          status_code=401)
+    session.commit()
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https",  # behind TLS (proxy headers)
+                        max_age=get_settings().token_ttl_minutes * 60)
+    return response
+
+
+@router.post("/logout")
+def logout(csrf: Annotated[str, Form(max_length=64)],
+           ct_session: Annotated[str | None, Cookie()] = None) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    if ct_session and hmac.compare_digest(csrf, csrf_token(ct_session)):
+        response.delete_cookie(COOKIE)
+    return response
+
+
+def _bars(days: list[dict[str, Any]]) -> dict[str, Any]:
+    """An SVG bar chart drawn on the server: fills (green) and refusals (red) per day."""
+    top = max([1] + [d["fills"] + d["denied"] for d in days])
+    width = max(1, len(days)) * 14
+    bars = []
+    for i, d in enumerate(days):
+        fh, dh = 120 * d["fills"] / top, 120 * d["denied"] / top
+        bars.append({"x": i * 14, "fy": 130 - fh, "fh": fh, "dy": 130 - fh - dh, "dh": dh,
+                     "label": f"{d['day']}: {d['fills']} / {d['denied']}"})
+    return {"width": width, "bars": bars}
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, session: SessionDep,
+              ct_session: Annotated[str | None, Cookie()] = None) -> Response:
+    principal = page_principal(session, ct_session)
+    if principal is None or ct_session is None:
+        return RedirectResponse("/login", status_code=303)
+    today = registry.today()
+    days = stats.fills_per_day(session, principal, today, 30)
+    return templates.TemplateResponse(request, "dashboard.html", {
+        "who": principal.username, "role": principal.role.value,
+        "cylinders": stats.cylinders(session, principal, today),
+        "chart": _bars(days), "days": days,
+        "reasons": stats.deny_reasons(session, principal, today, 30),
+        "feed": denied_feed(session, principal, None, 20),
+        "csrf": csrf_token(ct_session)})
+
+
+def denied_feed(session: SessionDep, principal: Principal, reason: str | None,
+                limit: int) -> list[dict[str, Any]]:
+    """Refused fill attempts, newest first: who (station), which cylinder, why."""
+    where = "true"
+    params: dict[str, Any] = {"n": limit}
+    if principal.role in ENTERPRISE_ROLES:
+        where, params["e"] = "s.enterprise_id = :e", principal.enterprise_id
+    elif principal.role != Role.PLATFORM_ADMIN:
+        where = "s.region_code LIKE ANY(:r)"
+        params["r"] = [region_prefix(r) + "%" for r in principal.region_codes] or ["-"]
+    if reason:
+        where += " AND ev.payload -> 'reasons' ? :reason"
+        params["reason"] = reason
+    # `where` is built from constant fragments only; the values travel as parameters
+    select = ("SELECT ev.occurred_at, s.name AS station, c.code, ev.payload -> 'reasons' AS "
+              "reasons FROM cylinder_event ev JOIN station s ON s.id = ev.station_id "
+              "JOIN cylinder c ON c.id = ev.cylinder_id WHERE ev.kind = 'fill_denied' AND ")
+    sql = select + where + " ORDER BY ev.occurred_at DESC LIMIT :n"
+    rows = session.execute(text(sql), params).mappings().all()
+    return [{"at": r["occurred_at"], "station": r["station"], "code": r["code"],
+             "reasons": [{"code": x, "zh": MESSAGES.get(x, ("", ""))[0]}
+                         for x in (r["reasons"] or [])]} for r in rows]
+
+
+@router.get("/feed", response_class=HTMLResponse)
+def feed(request: Request, session: SessionDep, reason: str | None = None,
+         ct_session: Annotated[str | None, Cookie()] = None) -> Response:
+    principal = page_principal(session, ct_session)
+    if principal is None or ct_session is None:
+        return RedirectResponse("/login", status_code=303)
+    if reason is not None and reason not in MESSAGES:
+        reason = None
+    return templates.TemplateResponse(request, "feed.html", {
+        "feed": denied_feed(session, principal, reason, 200), "reason": reason,
+        "reasons": sorted(k for k in MESSAGES if k.isupper()), "csrf": csrf_token(ct_session)})
