@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from .config import get_settings
 from .db import get_engine
 from .models import JobRun
-from .services import notifications, reminders
+from .services import notifications, reminders, stats
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ JOBS: dict[str, Job] = {j.name: j for j in (
         description="close fill authorizations left open past their expiry"),
     Job("create_partitions", reminders.create_partitions, cron={"day": 1, "hour": 2},
         description="monthly event partitions three months ahead"),
+    Job("compact_stats", stats.compact, every_seconds=60,
+        description="fold the dashboard counters' delta rows into their tallies"),
     Job("deliver_notifications", notifications.deliver_due,
         every_seconds=15, description="send due notifications to webhooks, with retries"),
 )}

@@ -216,6 +216,34 @@ class CylinderChain(SQLModel, table=True):
     head: str | None = Field(default=None, max_length=64)
 
 
+class StatCylinder(SQLModel, table=True):
+    """Cylinders counted per owner, region, state and due date (migration 0007: kept by
+    triggers through an append-only delta table, folded in by the compact_stats job)."""
+
+    __tablename__ = "stat_cylinder"
+
+    owner_enterprise_id: uuid.UUID = Field(primary_key=True)
+    region_code: str = Field(primary_key=True, max_length=6)
+    status: str = Field(primary_key=True)
+    seized: bool = Field(primary_key=True)
+    recalled: bool = Field(primary_key=True)
+    failed: bool = Field(primary_key=True)
+    due: date = Field(primary_key=True)
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class StatFill(SQLModel, table=True):
+    """Fills, refusals and refusal reasons per day (Asia/Shanghai) and station (0007)."""
+
+    __tablename__ = "stat_fill"
+
+    day: date = Field(primary_key=True)
+    station_id: uuid.UUID = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=16)
+    reason: str = Field(primary_key=True, max_length=40)
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 class CylinderEvent(SQLModel, table=True):
     """Append-only history: partitioned by month; rows are never updated or deleted (trigger)."""
 

@@ -34,3 +34,57 @@ def test_stats_count_what_happened_in_the_regulators_region(world: Any) -> None:
     assert world.client.get("/api/v1/stats/cylinders",
                             headers=far["headers"]).json()["totals"]["total"] == 1
     assert world.client.get("/api/v1/stats/deny-reasons", headers=far["headers"]).json() == []
+
+
+TALLY = """SELECT owner_enterprise_id, region_code, status, seized, recalled, failed, due,
+           sum(n) FROM (SELECT * FROM stat_cylinder UNION ALL SELECT * FROM stat_cylinder_delta) t
+           GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7"""
+DIRECT = """SELECT owner_enterprise_id, region_code, status, seized, recalled,
+            coalesce(last_inspection_result = 'fail', false),
+            coalesce(next_inspection_due, DATE '9999-12-31'), count(*)
+            FROM cylinder GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7"""
+FILLS = """SELECT day, station_id, kind, reason, sum(n) FROM (SELECT * FROM stat_fill
+           UNION ALL SELECT * FROM stat_fill_delta) f GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"""
+
+
+def test_tallies_follow_every_write_and_survive_compaction(world: Any, engine: Any) -> None:
+    """The summary tables equal a direct count after inserts, state changes of every counted
+    column, deletes and refusals — before and after the compact_stats job folds them."""
+    from sqlalchemy import text
+
+    from cylinder_trace.jobs import run_job
+
+    cq, gd = world.enterprise("500103"), world.enterprise("440106")
+    key = world.api_key(world.station(cq["id"])["id"])
+    made = [world.cylinder(cq["id"], **GOOD) for _ in range(4)]
+    made.append(world.cylinder(gd["id"], model="YSP-118-II", **GOOD))
+    for c in made:
+        world.client.post("/api/v1/fill-authorizations", json={"scan": c["qr_text"]},
+                          headers=key)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE cylinder SET seized = true WHERE code = :c"),
+                     {"c": made[0]["code"]})
+        conn.execute(text("UPDATE cylinder SET status = 'scrapped' WHERE code = :c"),
+                     {"c": made[1]["code"]})
+        conn.execute(text("UPDATE cylinder SET last_inspection_result = 'fail', "
+                          "next_inspection_due = NULL WHERE code = :c"), {"c": made[2]["code"]})
+        conn.execute(text("UPDATE cylinder SET owner_enterprise_id = :e, region_code = '440106'"
+                          " WHERE code = :c"), {"c": made[3]["code"], "e": gd["id"]})
+        conn.execute(text("UPDATE cylinder SET filled = true"))  # counted columns unchanged
+    with engine.connect() as conn:
+        direct = conn.execute(text(DIRECT)).all()
+        assert conn.execute(text(TALLY)).all() == direct
+        fills = conn.execute(text(FILLS)).all()
+        assert sum(r[4] for r in fills if r[2] == "filled") == 0
+        assert sum(r[4] for r in fills if r[2] == "fill_denied") == 1
+        assert {"TWO_PHASE_VALVE"} < {r[3] for r in fills if r[2] == "reason"}  # and foreign
+    run_job("compact_stats")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM stat_cylinder_delta")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM stat_fill_delta")).scalar() == 0
+        assert conn.execute(text(TALLY)).all() == direct
+        assert conn.execute(text(FILLS)).all() == fills
+        assert conn.execute(text("SELECT count(*) FROM stat_cylinder WHERE n = 0")).scalar() == 0
+    totals = world.client.get("/api/v1/stats/cylinders", headers=world.admin).json()["totals"]
+    assert totals == {"total": 5, "in_service": 2, "overdue": 0, "due_30_days": 0,
+                      "failed": 1, "recalled": 0, "seized": 1, "scrapped": 1}
