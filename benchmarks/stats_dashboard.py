@@ -69,6 +69,7 @@ def load(conninfo: str, cylinders: int, events: int) -> list[str]:
             n = min(step, events - start)
             # a year of events, every cylinder, the stations of its owner; one in 20 a refusal
             cur.execute("""
+                WITH s AS (SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n FROM station)
                 INSERT INTO cylinder_event (cylinder_id, occurred_at, kind, actor_kind,
                                             station_id, enterprise_id, payload)
                 SELECT 1 + (g * 7919) %% %(c)s, now() - (g %% 525600) * interval '1 minute',
@@ -76,12 +77,11 @@ def load(conninfo: str, cylinders: int, events: int) -> list[str]:
                        CASE WHEN k.kind = 'fill_denied' THEN jsonb_build_object('reasons',
                             jsonb_build_array((%(reasons)s::text[])[1 + g %% 6]))
                             ELSE '{}'::jsonb END
-                FROM generate_series(%(a)s, %(b)s) g
+                FROM generate_series(%(a)s::bigint, %(b)s::bigint) g CROSS JOIN s
                 CROSS JOIN LATERAL (SELECT CASE WHEN g %% 20 = 0 THEN 'fill_denied'
                     WHEN g %% 20 < 9 THEN 'filled' WHEN g %% 20 < 17 THEN 'fill_authorized'
                     ELSE 'delivered' END AS kind) k
-                JOIN LATERAL (SELECT id, enterprise_id FROM station ORDER BY id
-                              OFFSET g %% 2000 LIMIT 1) st ON true""",
+                JOIN station st ON st.id = s.ids[1 + (g %% s.n)::int]""",
                         {"c": cylinders, "a": start + 1, "b": start + n, "reasons": REASONS})
             conn.commit()
             print(f"  {start + n:,} events, {time.perf_counter() - t0:.0f} s", flush=True)

@@ -67,7 +67,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         large_paths=LARGE_BODY_PATHS,
     )
 
-    from .api import admin, custody, cylinders, deliveries, fills, jobs, public, stats, web
+    from .api import admin, custody, cylinders, deliveries, fills, jobs, pages, public, stats, web
 
     app.include_router(admin.router)
     app.include_router(stats.router)
@@ -78,6 +78,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(fills.router)
     app.include_router(public.router)
     app.include_router(web.router)
+    app.include_router(pages.router)
+    from fastapi.staticfiles import StaticFiles
+
+    from .api.public import TEMPLATES
+
+    app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -73,6 +73,12 @@ def start_recall(body: RecallCreate, session: SessionDep,
     return custody.recall_out(session, campaign)
 
 
+@router.get("/recalls", response_model=list[RecallOut], tags=["recalls"])
+def list_recalls(session: SessionDep, principal: CurrentPrincipal) -> list[RecallOut]:
+    """The campaigns in the caller's scope with their progress, open ones first."""
+    return [custody.recall_out(session, c) for c in custody.list_recalls(session, principal)]
+
+
 @router.get("/recalls/{recall_id}", response_model=RecallOut, tags=["recalls"])
 def get_recall(recall_id: uuid.UUID, session: SessionDep,
                principal: CurrentPrincipal) -> RecallOut:

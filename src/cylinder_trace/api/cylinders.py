@@ -265,41 +265,17 @@ def export_csv(
     recalled: bool | None = None,
     seized: bool | None = None,
 ) -> Response:
-    """A search result as CSV, streamed page by page (any size)."""
-    import csv
-    import io
-    from collections.abc import Iterator
-
+    """A search result as CSV, streamed page by page (any size); X-Total-Count says how many
+    rows will come (a progress bar's total)."""
     from fastapi.responses import StreamingResponse
 
-    from ..db import get_engine
+    from ..services.search import count, csv_stream
 
     query = CylinderQuery(owner=owner, region=region, overdue=overdue, recalled=recalled,
                           seized=seized)
     today = registry.today()
-    columns = ["code", "owner_enterprise_id", "region_code", "model", "manufacturer",
-               "serial_number", "manufacture_date", "status", "seized", "recalled",
-               "next_inspection_due", "location_kind"]
-
-    def rows() -> Iterator[str]:
-        from sqlmodel import Session
-
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(columns)
-        yield "\ufeff" + buf.getvalue()  # Excel opens UTF-8 with a BOM
-        after: int | None = None
-        with Session(get_engine()) as own:  # the request's session closes before streaming ends
-            while True:
-                page, after = search(own, principal, query, today, limit=500, after_id=after)
-                buf.seek(0)
-                buf.truncate()
-                for c in page:
-                    writer.writerow([getattr(c, col) for col in columns])
-                yield buf.getvalue()
-                if after is None:
-                    return
-
-    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition":
-                                      'attachment; filename="cylinders.csv"'})
+    total = count(session, principal, query, today)
+    return StreamingResponse(csv_stream(principal, query, today),
+                             media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="cylinders.csv"',
+                                      "X-Total-Count": str(total)})

@@ -187,18 +187,38 @@ def start_recall(session: Session, principal: Principal, body: RecallCreate) -> 
     return campaign
 
 
+def _sees_recall(session: Session, principal: Principal, campaign: RecallCampaign) -> bool:
+    """Who ordered it, the company it was for, regulators of its regions — and whoever's
+    cylinders it caught (a company must act on a regulator's recall of its cylinders)."""
+    if principal.role == Role.PLATFORM_ADMIN or campaign.ordered_by == principal.id:
+        return True
+    if principal.role in ENTERPRISE_ROLES and campaign.enterprise_id == principal.enterprise_id:
+        return True
+    if any(any(r.startswith(region_prefix(mine)) for r in campaign.region_codes)
+           for mine in principal.region_codes):
+        return True
+    caught = select(col(RecallItem.cylinder_id)).where(col(RecallItem.recall_id) == campaign.id)
+    where = [col(Cylinder.id).in_(caught)]
+    scope = scope_clause(principal)
+    if scope is not None:
+        where.append(scope)
+    return session.exec(select(col(Cylinder.id)).where(*where).limit(1)).first() is not None
+
+
 def recall_for(session: Session, principal: Principal, recall_id: uuid.UUID) -> RecallCampaign:
     campaign = session.get(RecallCampaign, recall_id)
     if campaign is None:
         raise NotFound("No such recall")
-    if principal.role == Role.PLATFORM_ADMIN or campaign.ordered_by == principal.id:
-        return campaign
-    if principal.role in ENTERPRISE_ROLES and campaign.enterprise_id == principal.enterprise_id:
-        return campaign
-    if any(any(r.startswith(region_prefix(mine)) for r in campaign.region_codes)
-           for mine in principal.region_codes):
+    if _sees_recall(session, principal, campaign):
         return campaign
     raise NotFound("No such recall in your scope")
+
+
+def list_recalls(session: Session, principal: Principal, limit: int = 200) -> list[RecallCampaign]:
+    """The campaigns the caller may see, open ones first, newest first (campaigns are few)."""
+    rows = session.exec(select(RecallCampaign).order_by(
+        col(RecallCampaign.status).desc(), col(RecallCampaign.created_at).desc()).limit(2000))
+    return [c for c in rows.all() if _sees_recall(session, principal, c)][:limit]
 
 
 def recall_out(session: Session, campaign: RecallCampaign) -> RecallOut:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import false, or_
+from sqlalchemy import false, func, or_
 from sqlmodel import Session, col, select
 
 from ..auth import ENTERPRISE_ROLES, Principal, Role
@@ -48,12 +51,8 @@ def scope_clause(principal: Principal) -> Any:
     return or_(*regions) if regions else false()
 
 
-def search(
-    session: Session, principal: Principal, q: CylinderQuery, today: date, *,
-    limit: int = 50, after_id: int | None = None,
-) -> tuple[list[Cylinder], int | None]:
-    """One page of matching cylinders, by id; the second value is the next page's cursor."""
-    limit = max(1, min(limit, MAX_PAGE))
+def matching(principal: Principal, q: CylinderQuery, today: date) -> Any:
+    """The WHERE conditions of a search, within the caller's scope."""
     query = select(Cylinder)
     scope = scope_clause(principal)
     if scope is not None:
@@ -94,9 +93,52 @@ def search(
         term = q.q.strip()
         query = query.where(or_(col(Cylinder.code) == term.upper(),
                                 col(Cylinder.serial_number) == term))
+    return query
+
+
+def search(
+    session: Session, principal: Principal, q: CylinderQuery, today: date, *,
+    limit: int = 50, after_id: int | None = None,
+) -> tuple[list[Cylinder], int | None]:
+    """One page of matching cylinders, by id; the second value is the next page's cursor."""
+    limit = max(1, min(limit, MAX_PAGE))
+    query = matching(principal, q, today)
     if after_id is not None:
         query = query.where(col(Cylinder.id) > after_id)
     rows = list(session.exec(query.order_by(col(Cylinder.id)).limit(limit + 1)).all())
     if len(rows) > limit:
         return rows[:limit], rows[limit - 1].id
     return rows, None
+
+
+def count(session: Session, principal: Principal, q: CylinderQuery, today: date) -> int:
+    """How many cylinders a search matches (the export's progress bar needs the total)."""
+    sub = matching(principal, q, today).with_only_columns(col(Cylinder.id)).subquery()
+    return int(session.exec(select(func.count()).select_from(sub)).one())
+
+
+CSV_COLUMNS = ("code", "owner_enterprise_id", "region_code", "model", "manufacturer",
+               "serial_number", "manufacture_date", "status", "seized", "recalled",
+               "next_inspection_due", "location_kind")
+
+
+def csv_stream(principal: Principal, q: CylinderQuery, today: date) -> Iterator[str]:
+    """A search result as CSV, page by page on its own session (the request's session closes
+    before a long stream ends): any size, constant memory."""
+    from ..db import get_engine
+
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    yield "\ufeff" + buf.getvalue()  # Excel opens UTF-8 with a BOM
+    after: int | None = None
+    with Session(get_engine()) as own:
+        while True:
+            page, after = search(own, principal, q, today, limit=MAX_PAGE, after_id=after)
+            buf.seek(0)
+            buf.truncate()
+            for c in page:
+                writer.writerow([getattr(c, name) for name in CSV_COLUMNS])
+            yield buf.getvalue()
+            if after is None:
+                return
