@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.api.test_health_and_errors import assert_problem
 
@@ -53,3 +58,59 @@ def test_csv_export_streams_the_search_within_scope(world: Any) -> None:
     rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
     assert len(rows) == 3 and {row["region_code"] for row in rows} == {"500103"}
     assert world.client.get("/api/v1/cylinders.csv").status_code == 401
+
+
+SCHEMA = Path(__file__).resolve().parents[1] / "data" / "epcis" / "EPCIS-JSON-Schema.json"
+
+
+def assert_valid_epcis(doc: dict[str, Any]) -> None:
+    """Against GS1's own EPCIS 2.0 JSON schema (vendored in tests/data/epcis)."""
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text())
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+
+
+def test_epcis_exports_validate_against_the_gs1_schema(world: Any) -> None:
+    """Every kind of event in a life (fills, refusals, delivery, return, recall, seizure,
+    scrapping) and a period's export, both valid EPCIS 2.0 documents; an invalid one is not."""
+    from sqlmodel import Session
+
+    from cylinder_trace.db import get_engine
+    from cylinder_trace.services.demo import load_demo
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        load_demo(session)
+    h = world.admin
+    kinds: set[str] = set()
+    for params in ({"location_kind": "customer"}, {"recalled": "true"}, {"seized": "true"},
+                   {"status": "scrapped"}):
+        code = world.client.get("/api/v1/cylinders", params=params,
+                                headers=h).json()["items"][0]["code"]
+        doc = world.client.get(f"/api/v1/cylinders/{code}/epcis", headers=h).json()
+        assert_valid_epcis(doc)
+        kinds |= {ev["ct:kind"] for ev in doc["epcisBody"]["eventList"]}
+    assert {"registered", "filled", "dispatched", "delivered", "recalled", "seized",
+            "scrapped"} <= kinds
+    today = date.today()
+    r = world.client.get("/api/v1/epcis/events", headers=h, params={
+        "since": str(today - timedelta(days=360)), "until": str(today + timedelta(days=1))})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")
+    period = json.loads(r.text)
+    assert_valid_epcis(period)
+    assert len(period["epcisBody"]["eventList"]) > 360  # every registration at least
+    # the schema does bite: an event without its action fails
+    broken = json.loads(r.text)
+    del broken["epcisBody"]["eventList"][0]["action"]
+    with pytest.raises(AssertionError):
+        assert_valid_epcis(broken)
+    # scope: a regulator far away gets an empty, still valid document
+    far = world.user("regulator", region_codes=["440000"])
+    empty = world.client.get("/api/v1/epcis/events", headers=far["headers"], params={
+        "since": str(today - timedelta(days=30)), "until": str(today)}).json()
+    assert empty["epcisBody"]["eventList"] == []
+    assert_valid_epcis(empty)
+    assert_problem(world.client.get("/api/v1/epcis/events", headers=h, params={
+        "since": str(today), "until": str(today - timedelta(days=1))}), 422)
