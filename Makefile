@@ -16,9 +16,18 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system-deps
 	@touch $(STAMP)
 
-# Optional system libraries: libzbar0 (pyzbar, a fallback decoder). Installed when we can
-# (root with apt-get); otherwise the code does without it and says so once.
+# Optional system packages, installed when we can (root with apt-get), else skipped with a note:
+# libzbar0 (pyzbar, a fallback decoder; the code does without it), Debian's chromium and CJK
+# fonts (the browser tests; they skip, saying why, where no Chromium exists).
+APT_GET = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 system-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium and CJK fonts (browser tests) ..."; \
+		($(APT_GET) chromium fonts-noto-cjk >/dev/null 2>&1 || \
+		 (apt-get update -qq >/dev/null 2>&1 && $(APT_GET) chromium fonts-noto-cjk >/dev/null 2>&1)) \
+		 || echo "note: chromium could not be installed; the browser tests will skip"; \
+	else echo "note: no chromium and not root; the browser tests will skip"; fi
 	@if $(BIN)/python -c 'import pyzbar.pyzbar' 2>/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing libzbar0 (QR fallback decoder) ..."; \
@@ -42,7 +51,8 @@ test: bootstrap lint
 	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== again against the PostgreSQL server in DATABASE_URL =="; \
-		$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/domain --ignore=tests/devices; \
+		$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/domain --ignore=tests/devices \
+			--ignore=tests/browser; \
 	fi
 
 # Every benchmark, one after the other (each is also one command on its own: see

@@ -22,7 +22,7 @@ from ..models import Enterprise, Station, Vehicle
 from ..services import accounts, custody, delivery, history, registry, stats
 from ..services.search import CylinderQuery, count, csv_stream, search
 from .public import templates
-from .web import csrf_token, page_principal
+from .web import csrf_token, local, page_principal
 
 router = APIRouter(include_in_schema=False)
 
@@ -144,7 +144,15 @@ def _place(session: SessionDep, c: Any) -> dict[str, str]:
 
 
 def _detail(payload: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(label, str(payload[k])) for k, label in DETAIL_TEXT.items()
+    extra = []
+    if "safety_check_passed" in payload:  # the door-step safety check of a delivery
+        extra.append(("入户安检 safety check", "合格 passed" if payload["safety_check_passed"]
+                      else "发现隐患，已登记整改 hazards found, on the ledger"))
+    place = payload.get("location")
+    if isinstance(place, dict) and "lat" in place and "lon" in place:
+        accuracy = f" ±{place['accuracy_m']} m" if place.get("accuracy_m") is not None else ""
+        extra.append(("位置 place", f"{place['lat']:.5f}, {place['lon']:.5f}{accuracy}"))
+    return extra + [(label, str(payload[k])) for k, label in DETAIL_TEXT.items()
             if k in payload and payload[k] not in (None, "", [], {})]
 
 
@@ -168,7 +176,7 @@ def cylinder_page(code: str, request: Request, session: SessionDep, ct_session: 
             kzh, ken = KIND_TEXT.get(e.kind, (e.kind, e.kind))
             reasons = [{"code": r, "zh": MESSAGES.get(r, (r, r))[0]}
                        for r in (e.payload.get("reasons") or [])]
-            timeline.append({"at": e.occurred_at, "kind": e.kind, "zh": kzh, "en": ken,
+            timeline.append({"at": local(e.occurred_at), "kind": e.kind, "zh": kzh, "en": ken,
                              "station": stations.get(e.station_id, "") if e.station_id else "",
                              "reasons": reasons,
                              "detail": _detail(e.payload)})

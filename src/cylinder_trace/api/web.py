@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -28,6 +30,11 @@ def csrf_token(session_token: str) -> str:
     """Bound to the session: a form from another site cannot know it."""
     key = get_settings().resolved_secret_key().encode()
     return hmac.new(key, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def local(at: datetime) -> datetime:
+    """A time as the people reading the page count it (the configured zone, Asia/Shanghai)."""
+    return at.astimezone(ZoneInfo(get_settings().timezone))
 
 
 def page_principal(session: SessionDep, token: str | None) -> Principal | None:
@@ -70,16 +77,22 @@ def logout(csrf: Annotated[str, Form(max_length=64)],
     return response
 
 
-def _bars(days: list[dict[str, Any]]) -> dict[str, Any]:
-    """An SVG bar chart drawn on the server: fills (green) and refusals (red) per day."""
-    top = max([1] + [d["fills"] + d["denied"] for d in days])
-    width = max(1, len(days)) * 14
+def _bars(days: list[dict[str, Any]], today: date, n: int = 30) -> dict[str, Any]:
+    """An SVG bar chart drawn on the server: fills (green) and refusals (red) for each of the
+    last n days, days without any included, so the bars keep their width."""
+    by_day = {d["day"]: d for d in days}
+    series = []
+    for i in range(n - 1, -1, -1):
+        day = (today - timedelta(days=i)).isoformat()
+        series.append(by_day.get(day, {"day": day, "fills": 0, "denied": 0}))
+    top = max([1] + [d["fills"] + d["denied"] for d in series])
     bars = []
-    for i, d in enumerate(days):
+    for i, d in enumerate(series):
         fh, dh = 120 * d["fills"] / top, 120 * d["denied"] / top
         bars.append({"x": i * 14, "fy": 130 - fh, "fh": fh, "dy": 130 - fh - dh, "dh": dh,
                      "label": f"{d['day']}: {d['fills']} / {d['denied']}"})
-    return {"width": width, "bars": bars}
+    return {"width": n * 14, "bars": bars, "top": top, "first": series[0]["day"],
+            "last": series[-1]["day"]}
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -93,7 +106,7 @@ def dashboard(request: Request, session: SessionDep,
     return templates.TemplateResponse(request, "dashboard.html", {
         "who": principal.username, "role": principal.role.value,
         "cylinders": stats.cylinders(session, principal, today),
-        "chart": _bars(days), "days": days,
+        "chart": _bars(days, today), "days": days,
         "reasons": stats.deny_reasons(session, principal, today, 30),
         "feed": denied_feed(session, principal, None, 20),
         "csrf": csrf_token(ct_session)})
@@ -118,7 +131,7 @@ def denied_feed(session: SessionDep, principal: Principal, reason: str | None,
               "JOIN cylinder c ON c.id = ev.cylinder_id WHERE ev.kind = 'fill_denied' AND ")
     sql = select + where + " ORDER BY ev.occurred_at DESC LIMIT :n"
     rows = session.execute(text(sql), params).mappings().all()
-    return [{"at": r["occurred_at"], "station": r["station"], "code": r["code"],
+    return [{"at": local(r["occurred_at"]), "station": r["station"], "code": r["code"],
              "reasons": [{"code": x, "zh": MESSAGES.get(x, ("", ""))[0]}
                          for x in (r["reasons"] or [])]} for r in rows]
 
