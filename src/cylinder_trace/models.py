@@ -233,12 +233,14 @@ class StatCylinder(SQLModel, table=True):
 
 
 class StatFill(SQLModel, table=True):
-    """Fills, refusals and refusal reasons per day (Asia/Shanghai) and station (0007)."""
+    """Fills, refusals and refusal reasons per day (Asia/Shanghai) and the station's company
+    and region (0007)."""
 
     __tablename__ = "stat_fill"
 
     day: date = Field(primary_key=True)
-    station_id: uuid.UUID = Field(primary_key=True)
+    enterprise_id: uuid.UUID = Field(primary_key=True)
+    region_code: str = Field(primary_key=True, max_length=6)
     kind: str = Field(primary_key=True, max_length=16)
     reason: str = Field(primary_key=True, max_length=40)
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -384,7 +386,8 @@ class Delivery(SQLModel, table=True):
     codes: list[str] = Field(sa_column=Column(ARRAY(String), nullable=False))
     status: str = Field(default="dispatched", max_length=24)  # dispatched | delivered
     dispatched_at: datetime | None = _ts()
-    delivered_at: datetime | None = _ts(nullable=True, default_now=False)
+    delivered_at: datetime | None = _ts(nullable=True, default_now=False)  # at the door
+    received_at: datetime | None = _ts(nullable=True, default_now=False)  # by the service
     location: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     safety_check: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSONB, nullable=True)

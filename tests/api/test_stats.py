@@ -43,8 +43,9 @@ DIRECT = """SELECT owner_enterprise_id, region_code, status, seized, recalled,
             coalesce(last_inspection_result = 'fail', false),
             coalesce(next_inspection_due, DATE '9999-12-31'), count(*)
             FROM cylinder GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7"""
-FILLS = """SELECT day, station_id, kind, reason, sum(n) FROM (SELECT * FROM stat_fill
-           UNION ALL SELECT * FROM stat_fill_delta) f GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"""
+FILLS = """SELECT day, kind, reason, enterprise_id, region_code, sum(n) FROM (SELECT * FROM
+           stat_fill UNION ALL SELECT * FROM stat_fill_delta) f GROUP BY 1, 2, 3, 4, 5
+           ORDER BY 1, 2, 3, 4, 5"""
 
 
 def test_tallies_follow_every_write_and_survive_compaction(world: Any, engine: Any) -> None:
@@ -75,9 +76,9 @@ def test_tallies_follow_every_write_and_survive_compaction(world: Any, engine: A
         direct = conn.execute(text(DIRECT)).all()
         assert conn.execute(text(TALLY)).all() == direct
         fills = conn.execute(text(FILLS)).all()
-        assert sum(r[4] for r in fills if r[2] == "filled") == 0
-        assert sum(r[4] for r in fills if r[2] == "fill_denied") == 1
-        assert {"TWO_PHASE_VALVE"} < {r[3] for r in fills if r[2] == "reason"}  # and foreign
+        assert sum(r[5] for r in fills if r[1] == "filled") == 0
+        assert sum(r[5] for r in fills if r[1] == "fill_denied") == 1
+        assert {"TWO_PHASE_VALVE"} < {r[2] for r in fills if r[1] == "reason"}  # and foreign
     run_job("compact_stats")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM stat_cylinder_delta")).scalar() == 0

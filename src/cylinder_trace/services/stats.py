@@ -61,13 +61,12 @@ def cylinders(session: Session, principal: Principal, today: date,
 
 
 def fills_per_day(session: Session, principal: Principal, today: date, days: int) -> Rows:
-    where, params = _scope(principal, "s.region_code", "s.enterprise_id")
+    where, params = _scope(principal, "f.region_code", "f.enterprise_id")
     params.update(since=today - timedelta(days=days - 1))
     rows = session.execute(text(f"""
         SELECT f.day, coalesce(sum(n) FILTER (WHERE f.kind = 'filled'), 0) AS fills,
           coalesce(sum(n) FILTER (WHERE f.kind = 'fill_denied'), 0) AS denied
         FROM (SELECT * FROM stat_fill UNION ALL SELECT * FROM stat_fill_delta) f
-        JOIN station s ON s.id = f.station_id
         WHERE f.kind IN ('filled', 'fill_denied') AND f.day >= :since AND {where}
         GROUP BY 1 ORDER BY 1"""), params).mappings().all()  # noqa: S608
     return [{"day": r["day"].isoformat(), "fills": int(r["fills"]), "denied": int(r["denied"])}
@@ -75,12 +74,11 @@ def fills_per_day(session: Session, principal: Principal, today: date, days: int
 
 
 def deny_reasons(session: Session, principal: Principal, today: date, days: int) -> Rows:
-    where, params = _scope(principal, "s.region_code", "s.enterprise_id")
+    where, params = _scope(principal, "f.region_code", "f.enterprise_id")
     params.update(since=today - timedelta(days=days - 1))
     rows = session.execute(text(f"""
         SELECT f.reason, sum(n) AS n
         FROM (SELECT * FROM stat_fill UNION ALL SELECT * FROM stat_fill_delta) f
-        JOIN station s ON s.id = f.station_id
         WHERE f.kind = 'reason' AND f.day >= :since AND {where}
         GROUP BY 1 HAVING sum(n) > 0 ORDER BY 2 DESC, 1 LIMIT 20"""),  # noqa: S608
         params).all()
