@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint check bootstrap system-deps demo bench clean
+.PHONY: run test lint check bootstrap system-deps demo bench clean vendor-js
 
 bootstrap: $(STAMP)
 
@@ -62,6 +62,16 @@ bench: bootstrap
 		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1)); } || \
 		echo "note: wrk missing; the fill-authorization benchmark needs it"
 	@for b in benchmarks/[a-z]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The phone app's third-party browser code (zxing-wasm), pinned in webapp/package-lock.json and
+# committed under web/app/vendor so `make run` needs no Node.js; this refreshes that copy.
+VENDOR := src/cylinder_trace/web/app/vendor/zxing-wasm
+vendor-js:
+	cd webapp && npm ci --no-audit --no-fund
+	mkdir -p $(VENDOR)/es/reader
+	cp webapp/node_modules/zxing-wasm/dist/es/reader/index.js $(VENDOR)/es/reader/
+	cp webapp/node_modules/zxing-wasm/dist/es/share.js $(VENDOR)/es/
+	cp webapp/node_modules/zxing-wasm/dist/reader/zxing_reader.wasm webapp/node_modules/zxing-wasm/LICENSE $(VENDOR)/
 
 clean:
 	rm -rf $(VENV) .data build *.egg-info

@@ -67,11 +67,24 @@ def create_app(database_url: str | None = None) -> FastAPI:
         large_paths=LARGE_BODY_PATHS,
     )
 
-    from .api import admin, custody, cylinders, deliveries, fills, jobs, pages, public, stats, web
+    from .api import (
+        admin,
+        custody,
+        cylinders,
+        deliveries,
+        fills,
+        jobs,
+        mobile,
+        pages,
+        public,
+        stats,
+        web,
+    )
 
     app.include_router(admin.router)
     app.include_router(stats.router)
     app.include_router(jobs.router)
+    app.include_router(mobile.router)  # before /deliveries/{id}
     app.include_router(deliveries.router)
     app.include_router(custody.router)
     app.include_router(cylinders.router)
@@ -84,6 +97,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from .api.public import TEMPLATES
 
     app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
+    app.include_router(mobile.pages)
+    app.mount("/app", StaticFiles(directory=mobile.APP_DIR), name="app")
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -136,6 +136,14 @@ PAGE_CSP = (b"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'sel
             b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
+# The phone app compiles the QR decoder (WebAssembly) and uses the camera and location: the
+# same 'self'-only policy, plus WebAssembly compilation, a blob: for the signature image, and
+# a Permissions-Policy that lets only our own pages ask for the camera and the location.
+APP_CSP = (b"default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+           b"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+           b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -146,6 +154,7 @@ class SecurityHeaders:
             return
         # everything but the OpenAPI viewers, which load FastAPI's own assets
         page = not scope["path"].startswith(("/docs", "/redoc"))
+        app = scope["path"].startswith("/app")
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -153,7 +162,10 @@ class SecurityHeaders:
                 headers += [(b"x-content-type-options", b"nosniff"),
                             (b"referrer-policy", b"no-referrer"),
                             (b"x-frame-options", b"DENY")]
-                if page:
+                if app:
+                    headers += [(b"content-security-policy", APP_CSP),
+                                (b"permissions-policy", b"camera=(self), geolocation=(self)")]
+                elif page:
                     headers.append((b"content-security-policy", PAGE_CSP))
                 message["headers"] = headers
             await send(message)

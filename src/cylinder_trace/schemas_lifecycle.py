@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from .schemas import Strict
 
@@ -99,6 +99,9 @@ class DeliveryConfirm(Strict):
     safety_check: SafetyCheck
     empties: list[str] = Field(default_factory=list, max_length=50)
     signature_png_base64: str | None = Field(default=None, max_length=400_000)
+    # when the worker confirmed at the door, by the phone's clock (a confirmation made offline
+    # arrives later); at most 7 days old and not in the future (5 minutes of clock skew)
+    made_at: AwareDatetime | None = None
 
 
 class CustomerConfirm(Strict):
@@ -115,6 +118,7 @@ class DeliveryOut(BaseModel):
     status: str
     dispatched_at: datetime | None
     delivered_at: datetime | None
+    received_at: datetime | None = None
     location: dict[str, Any] | None
     safety_check: dict[str, Any] | None
     empties: list[str]

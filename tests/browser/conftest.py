@@ -31,9 +31,9 @@ def chromium_path() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    path = chromium_path()
-    if path is None:
+def pw() -> Iterator[Any]:
+    """Playwright itself; each test module launches the Chromium it needs (flags differ)."""
+    if chromium_path() is None:
         pytest.skip("no Chromium: install Debian's `chromium` package (make test does so as "
                     "root) to run the browser tests")
     try:
@@ -41,9 +41,19 @@ def browser() -> Iterator[Any]:
     except ImportError:  # pragma: no cover - it is a dev dependency
         pytest.skip("playwright is not installed (pip install -e '.[dev]')")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=FLAGS)
-        yield b
-        b.close()
+        yield p
+
+
+def launch(pw: Any, *extra: str) -> Any:
+    return pw.chromium.launch(executable_path=chromium_path(), headless=True,
+                              args=[*FLAGS, *extra])
+
+
+@pytest.fixture(scope="session")
+def browser(pw: Any) -> Iterator[Any]:
+    b = launch(pw)
+    yield b
+    b.close()
 
 
 @pytest.fixture

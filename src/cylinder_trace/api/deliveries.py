@@ -35,7 +35,8 @@ def delivery_out(d: Delivery, hazards: list[uuid.UUID] | None = None) -> Deliver
     return DeliveryOut(
         id=d.id, enterprise_id=d.enterprise_id, worker_id=d.worker_id, vehicle_id=d.vehicle_id,
         customer_id=d.customer_id, codes=d.codes, status=d.status,
-        dispatched_at=d.dispatched_at, delivered_at=d.delivered_at, location=d.location,
+        dispatched_at=d.dispatched_at, delivered_at=d.delivered_at, received_at=d.received_at,
+        location=d.location,
         safety_check=d.safety_check, empties=d.empties, hazards=hazards or [],
         customer_confirmed_at=d.customer_confirmed_at,
         customer_confirmation=d.customer_confirmation)

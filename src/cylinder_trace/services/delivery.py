@@ -122,6 +122,19 @@ def _codes(session: Session, scans: list[str]) -> list[str]:
     return out
 
 
+def _made_at(made_at: datetime | None, received: datetime) -> datetime:
+    """The door-step time: the phone's, when it sent one that is believable."""
+    if made_at is None:
+        return received
+    if made_at > received + timedelta(minutes=5):
+        raise Invalid("made_at is in the future: check the phone's clock", field="made_at",
+                      reason="MADE_AT_IN_FUTURE")
+    if made_at < received - timedelta(days=7):
+        raise Invalid("made_at is more than 7 days ago", field="made_at",
+                      reason="MADE_AT_TOO_OLD")
+    return made_at
+
+
 def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
             body: DeliveryConfirm, idempotency_key: str | None) -> tuple[int, dict[str, Any]]:
     """The drop-off at the door: every cylinder scanned, the safety check, empties collected."""
@@ -156,7 +169,8 @@ def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
     if set(empties) & set(delivery.codes):
         raise Invalid("A cylinder just delivered cannot be collected as an empty",
                       field="empties", reason="EMPTY_IS_DELIVERED")
-    now = datetime.now(UTC)
+    received = datetime.now(UTC)
+    now = _made_at(body.made_at, received)
     location = body.location.model_dump()
     for code in delivery.codes:
         c = registry.cylinder_for(session, principal, code, for_update=True)
@@ -186,6 +200,7 @@ def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
             hazards.append(hazard)
     delivery.status = "delivered"
     delivery.delivered_at = now
+    delivery.received_at = received
     delivery.location = location
     delivery.safety_check = body.safety_check.model_dump()
     delivery.empties = empties

@@ -238,10 +238,11 @@ def _demo_deliveries(session: Session, company: Enterprise, system: Any) -> dict
     full = session.scalars(select(Cylinder).where(
         col(Cylinder.owner_enterprise_id) == company.id, col(Cylinder.filled),
         col(Cylinder.location_kind) == "station", col(Cylinder.valve_type) == "single_phase",
-        ~col(Cylinder.seized), col(Cylinder.status) == "active").limit(4)).all()
+        ~col(Cylinder.seized), col(Cylinder.status) == "active").limit(6)).all()
     codes = [c.code for c in full]
+    # the last two stay on the vehicle: worker-wang's open dispatches in the phone app (/app/)
     plans = [(resident, codes[:2], False), (restaurant, codes[2:3], True),
-             (resident, codes[3:], None)]
+             (resident, codes[3:5], None), (restaurant, codes[5:6], None)]
     delivered = 0
     for customer, batch, passed in plans:
         if not batch:
