@@ -275,3 +275,22 @@ def test_a_recall_matches_by_maker_model_and_period_within_the_regulators_region
                                 headers=world.admin).json()["recalled"]
     assert_problem(world.client.post("/api/v1/recalls", headers=regulator["headers"],
                                      json={"reason": "x", "criteria": {}}), 422)
+
+
+def test_a_full_cylinder_that_fell_overdue_is_not_dispatched(world: Any, co: Any,
+                                                             engine: Any) -> None:
+    """Filled while in date, overdue by the time it would leave: it stays at the station."""
+    from sqlalchemy import text
+
+    cust = customer(world, co)
+    c = full_cylinder(world, co)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE cylinder SET next_inspection_due = current_date - 1 "
+                          "WHERE code = :c"), {"c": c["code"]})
+    r = world.client.post("/api/v1/deliveries", headers=co["admin"]["headers"], json={
+        "worker_id": co["worker"]["id"], "vehicle_id": co["vehicle"]["id"],
+        "customer_id": cust["id"], "codes": [c["code"]]})
+    body = assert_problem(r, 409)
+    assert [(p["code"], p["cylinder"]) for p in body["problems"]] == [
+        ("CYLINDER_NOT_READY", c["code"])]
+    assert "overdue" in body["problems"][0]["detail"]

@@ -52,9 +52,11 @@ def demo(live: Any) -> dict[str, Any]:
             "foreign": other["code"], "empty": empty[0]["code"]}
 
 
-def _login(page: Any, base: str) -> None:
+def _login(page: Any, base: str, screenshot: bool = False) -> None:
     page.goto(f"{base}/app/")
     page.wait_for_selector("input[name=username]")
+    if screenshot:
+        shot(page, "app-login")
     page.fill("input[name=username]", "worker-wang")
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
@@ -109,7 +111,7 @@ def test_camera_scan_and_a_full_door_step_confirmation(pw: Any, live: Any, demo:
     page.on("pageerror", lambda e: errors.append(str(e)))
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url))
-    _login(page, live.url)
+    _login(page, live.url, screenshot=True)
     shot(page, "app-home")
     page.click("a[href='#deliveries']")
     page.wait_for_selector(f"[data-delivery='{d['id']}']")
@@ -129,6 +131,18 @@ def test_camera_scan_and_a_full_door_step_confirmation(pw: Any, live: Any, demo:
     page.locator("section.scan input").first.press("Enter")
     assert "校验位错误" in page.locator(".scan-msg").first.inner_text()
     assert not any(typo in u for u in sent)
+    # seized since it left the station: on the dispatch, but not handed over
+    regulator = _token(live.url, "regulator-chen")
+    assert httpx.post(f"{live.url}/api/v1/cylinders/{second}/seizure", headers=regulator,
+                      json={"reason": "抽查"}).status_code == 200
+    page.locator("section.scan input").first.fill(second)
+    page.locator("section.scan input").first.press("Enter")
+    page.wait_for_selector(f"[data-refused='{second}']")
+    assert "禁止交付" in page.locator(f"[data-refused='{second}']").inner_text()
+    assert "SEIZED" in page.locator(f"[data-refused='{second}']").inner_text()
+    assert page.locator(f"[data-expected] li.ok[data-code='{second}']").count() == 0
+    assert httpx.post(f"{live.url}/api/v1/cylinders/{second}/release", headers=regulator,
+                      json={"reason": "抽查合格"}).status_code == 200
     page.locator("section.scan input").first.fill(second.lower())
     page.locator("section.scan input").first.press("Enter")
     page.wait_for_selector(f"[data-expected] li.ok[data-code='{second}']")

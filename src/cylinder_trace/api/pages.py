@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Cookie, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -91,7 +92,7 @@ def search_page(request: Request, session: SessionDep, ct_session: Session_ = No
         return templates.TemplateResponse(request, "search.html", {
             "csrf": csrf, "rows": [_row(c, names) for c in rows], "params": params,
             "total": count(session, principal, query, today), "next_id": next_id,
-            "export": "/search.csv?" + "&".join(f"{k}={v}" for k, v in params.items() if v)})
+            "export": "/search.csv?" + urlencode({k: v for k, v in params.items() if v})})
     return _signed_in(session, ct_session, render)
 
 

@@ -19,6 +19,7 @@ from ..config import get_settings
 from ..domain.checklists import checklist
 from ..domain.identifiers import region_prefix
 from ..domain.lifecycle import EventKind
+from ..domain.status import PublicStatus
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import AppUser, Customer, Cylinder, Delivery, Hazard, Station, Vehicle, VehicleWorker
 from ..schemas_lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
@@ -78,6 +79,8 @@ def dispatch(session: Session, principal: Principal, body: DeliveryCreate) -> De
             why = "not full and at a station"
         elif c.valve_type == "two_phase":
             why = "a two-phase cylinder is never delivered"
+        elif registry.status_of(c, today) != PublicStatus.IN_SERVICE:
+            why = "overdue for inspection, failed it, or past its service life"
         if why:
             problems.append(_problem("CYLINDER_NOT_READY", why, cylinder=code))
         elif c is not None:

@@ -206,6 +206,7 @@ def _demo_deliveries(session: Session, company: Enterprise, system: Any) -> dict
     from datetime import timedelta
 
     from ..domain.identifiers import id_number_check
+    from ..domain.status import PublicStatus
     from ..models import Cylinder, Vehicle, VehicleWorker
     from ..schemas_lifecycle import (
         CustomerCreate,
@@ -238,7 +239,8 @@ def _demo_deliveries(session: Session, company: Enterprise, system: Any) -> dict
     full = session.scalars(select(Cylinder).where(
         col(Cylinder.owner_enterprise_id) == company.id, col(Cylinder.filled),
         col(Cylinder.location_kind) == "station", col(Cylinder.valve_type) == "single_phase",
-        ~col(Cylinder.seized), col(Cylinder.status) == "active").limit(6)).all()
+        ~col(Cylinder.seized), col(Cylinder.status) == "active").order_by(col(Cylinder.id))).all()
+    full = [c for c in full if registry.status_of(c, today) == PublicStatus.IN_SERVICE][:6]
     codes = [c.code for c in full]
     # the last two stay on the vehicle: worker-wang's open dispatches in the phone app (/app/)
     plans = [(resident, codes[:2], False), (restaurant, codes[2:3], True),

@@ -16,7 +16,7 @@ function h(tag, attrs = {}, ...children) {
     else if (k === "class") el.className = v;
     else el.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -234,6 +234,20 @@ function scanPanel(onCode, { label }) {
 
 let cleanup = () => {};
 
+// What stops a hand-over at the door, of what a fill check answers (the rest is about filling).
+const DOOR_STOP = new Set(["SCRAPPED", "RECALLED", "SEIZED", "INSPECTION_OVERDUE",
+  "INSPECTION_FAILED", "SERVICE_LIFE_EXCEEDED", "TWO_PHASE_VALVE", "UNREGISTERED"]);
+
+async function doorStops(code) {
+  if (!navigator.onLine) return []; // offline the dispatch list decides; the service re-checks
+  try {
+    const r = await api(`/api/v1/fill-check?scan=${encodeURIComponent(code)}`);
+    return r.ok ? r.data.reasons.filter((x) => DOOR_STOP.has(x.code)) : [];
+  } catch {
+    return [];
+  }
+}
+
 async function renderDelivery(id) {
   const list = (await kv.get("dispatches")) || [];
   const d = list.find((x) => x.id === id);
@@ -249,6 +263,17 @@ async function renderDelivery(id) {
   const refusals = h("ul", { class: "refusals", "data-refusals": true });
   const handover = scanPanel(async (code, timing) => {
     if (d.codes.includes(code)) {
+      // on the dispatch; online, the service says whether it may still be handed over (it may
+      // have been seized or recalled since it left the station)
+      const stop = await doorStops(code);
+      if (stop.length) {
+        refusals.prepend(h("li", { "data-refused": code }, h("strong", {}, code), " ",
+          bi("禁止交付", "do not hand over"),
+          stop.map((why) => [h("br"), why.message_zh, " ", h("span", { class: "en" }, why.code)])));
+        handover.say(`✗ ${code} ${stop[0].message_zh}`, false);
+        if (timing) markShown(code, timing);
+        return;
+      }
       scanned.add(code);
       const li = expected.querySelector(`[data-code="${code}"]`);
       li.classList.add("ok"); li.querySelector(".mark").textContent = "✓";
