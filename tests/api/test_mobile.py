@@ -89,6 +89,8 @@ def test_fill_check_answers_like_the_appliance_and_writes_nothing(
                               headers=world.admin).json()["items"]
     assert check(good["code"])["decision"] == "allow"
     assert check(good["qr_text"])["decision"] == "allow"
+    forged = good["qr_text"][:-1] + ("A" if good["qr_text"][-1] != "A" else "B")
+    assert [x["code"] for x in check(forged)["reasons"]] == ["UNREGISTERED"]
     deny = check(two_phase["code"])
     assert deny["decision"] == "deny" and deny["reasons"][0]["message_zh"]
     assert "TWO_PHASE_VALVE" in [x["code"] for x in deny["reasons"]]

@@ -69,9 +69,10 @@ def fill_check(session: Session, principal: Principal, scan: str,
             col(FillAuthorization.cylinder_id) == c.id, col(FillAuthorization.status) == "open",
             col(FillAuthorization.station_id) != station.id,
             col(FillAuthorization.expires_at) > datetime.now(UTC))).first() is not None
-    # a code typed by hand carries no signature; the check answers for the cylinder it names
-    # (the appliance at the scale still insists on a signed label or the bound tag)
-    accepted = parsed.code is not None or parsed.ok
+    # a code typed by hand carries no signature and is accepted here for the cylinder it names
+    # (the appliance at the scale still insists on a signed label or the bound tag); a label
+    # whose signature does not verify is refused like at the scale (forged: UNREGISTERED)
+    accepted = parsed.ok
     facts = FillFacts(
         station=StationFacts(id=station.id, enterprise_id=station.enterprise_id,
                              locked=station.locked,
