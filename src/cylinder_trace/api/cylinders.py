@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import Response
 
 from .. import labels
-from ..auth import CurrentPrincipal
+from ..auth import CurrentPrincipal, Principal
 from ..db import SessionDep
 from ..errors import Invalid, NotFound
 from ..models import Cylinder, Enterprise
@@ -268,12 +268,16 @@ def export_csv(
 ) -> Response:
     """A search result as CSV, streamed page by page (any size); X-Total-Count says how many
     rows will come (a progress bar's total)."""
+    return csv_export(session, principal, CylinderQuery(
+        owner=owner, region=region, overdue=overdue, recalled=recalled, seized=seized))
+
+
+def csv_export(session: SessionDep, principal: Principal, query: CylinderQuery) -> Response:
+    """The CSV answer of a search, for the API and the search page alike."""
     from fastapi.responses import StreamingResponse
 
     from ..services.search import count, csv_stream
 
-    query = CylinderQuery(owner=owner, region=region, overdue=overdue, recalled=recalled,
-                          seized=seized)
     today = registry.today()
     total = count(session, principal, query, today)
     return StreamingResponse(csv_stream(principal, query, today),

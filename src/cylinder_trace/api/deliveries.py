@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse
+from sqlmodel import col, select
 
-from ..auth import CurrentPrincipal
+from ..auth import CurrentPrincipal, Principal, Role
 from ..db import SessionDep
 from ..domain.checklists import checklist
 from ..models import Delivery, Hazard
@@ -107,20 +108,21 @@ def dispatch(body: DeliveryCreate, session: SessionDep,
     return delivery_out(d)
 
 
+def scoped_deliveries(principal: Principal, query: Any) -> Any:
+    """The deliveries a caller may list: a worker's own, an enterprise's, or all."""
+    if principal.role == Role.DELIVERY_WORKER:
+        return query.where(col(Delivery.worker_id) == principal.id)
+    if principal.role != Role.PLATFORM_ADMIN:
+        return query.where(col(Delivery.enterprise_id) == principal.enterprise_id)
+    return query
+
+
 @router.get("/deliveries", response_model=list[DeliveryOut], tags=["deliveries"])
 def list_deliveries(session: SessionDep, principal: CurrentPrincipal,
                     status_: Literal["dispatched", "delivered"] | None = Query(
                         default=None, alias="status")) -> list[DeliveryOut]:
     """A worker's own deliveries (or the company's, for an admin), newest first."""
-    from sqlmodel import col, select
-
-    from ..auth import Role
-
-    query = select(Delivery)
-    if principal.role == Role.DELIVERY_WORKER:
-        query = query.where(col(Delivery.worker_id) == principal.id)
-    elif principal.role != Role.PLATFORM_ADMIN:
-        query = query.where(col(Delivery.enterprise_id) == principal.enterprise_id)
+    query = scoped_deliveries(principal, select(Delivery))
     if status_:
         query = query.where(col(Delivery.status) == status_)
     rows = session.exec(query.order_by(col(Delivery.dispatched_at).desc()).limit(200)).all()

@@ -18,7 +18,7 @@ from ..domain.checklists import checklist
 from ..errors import Forbidden
 from ..models import Customer, Delivery
 from ..services import checking
-from .deliveries import delivery_out
+from .deliveries import delivery_out, scoped_deliveries
 
 router = APIRouter(prefix="/api/v1")
 APP_DIR = Path(__file__).resolve().parents[1] / "web" / "app"
@@ -40,12 +40,9 @@ def open_dispatches(session: SessionDep, principal: CurrentPrincipal) -> list[di
     masked phone (the worker needs them at the door; nothing more) and the safety checklist."""
     if principal.role not in (Role.DELIVERY_WORKER, Role.ENTERPRISE_ADMIN, Role.PLATFORM_ADMIN):
         raise Forbidden("Dispatches are for delivery workers and their company's admins")
-    query = select(Delivery, Customer).join(Customer, col(Customer.id) == col(Delivery.customer_id))
+    query = scoped_deliveries(principal, select(Delivery, Customer).join(
+        Customer, col(Customer.id) == col(Delivery.customer_id)))
     query = query.where(col(Delivery.status) == "dispatched")
-    if principal.role == Role.DELIVERY_WORKER:
-        query = query.where(col(Delivery.worker_id) == principal.id)
-    elif principal.role == Role.ENTERPRISE_ADMIN:
-        query = query.where(col(Delivery.enterprise_id) == principal.enterprise_id)
     rows = session.exec(query.order_by(col(Delivery.dispatched_at)).limit(200)).all()
     return [{**delivery_out(d).model_dump(mode="json"),
              "customer": {"name": cu.name, "address": cu.address, "phone": cu.phone_masked,

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Cookie, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
 from ..auth import Principal
@@ -21,7 +21,8 @@ from ..domain.status import STATUS_TEXT
 from ..errors import DomainError
 from ..models import Enterprise, Station, Vehicle
 from ..services import accounts, custody, delivery, history, registry, stats
-from ..services.search import CylinderQuery, count, csv_stream, search
+from ..services.search import CylinderQuery, count, search
+from .cylinders import csv_export
 from .public import templates
 from .web import csrf_token, local, page_principal
 
@@ -105,13 +106,7 @@ def search_csv(session: SessionDep, ct_session: Session_ = None,
                seized: Annotated[str | None, Query(max_length=1)] = None) -> Response:
     """The search as CSV, streamed; X-Total-Count lets the page show its progress."""
     def render(principal: Principal, _csrf: str) -> Response:
-        query = _query(q, region, overdue, recalled, seized)
-        today = registry.today()
-        total = count(session, principal, query, today)
-        return StreamingResponse(csv_stream(principal, query, today),
-                                 media_type="text/csv; charset=utf-8", headers={
-                                     "Content-Disposition": 'attachment; filename="cylinders.csv"',
-                                     "X-Total-Count": str(total)})
+        return csv_export(session, principal, _query(q, region, overdue, recalled, seized))
     return _signed_in(session, ct_session, render)
 
 
@@ -237,8 +232,9 @@ def enterprise_page(enterprise_id: uuid.UUID, request: Request, session: Session
             return templates.TemplateResponse(request, "not_found.html", {
                 "csrf": csrf, "detail": str(err)}, status_code=404)
         stations = accounts.list_stations(session, principal, e.id)
-        by = stats.cylinders(session, principal, registry.today())["by_enterprise"]
-        counts = next((x for x in by if x["enterprise_id"] == str(e.id)), None)
+        by = stats.cylinders(session, principal, registry.today(),
+                             enterprise_id=e.id)["by_enterprise"]
+        counts = by[0] if by else None
         return templates.TemplateResponse(request, "enterprise.html", {
             "csrf": csrf, "e": e, "stations": stations, "counts": counts,
             "today": registry.today()})

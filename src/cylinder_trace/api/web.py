@@ -13,10 +13,9 @@ from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import text
 
-from ..auth import ENTERPRISE_ROLES, Principal, Role, principal_for_token
+from ..auth import Principal, principal_for_token
 from ..config import get_settings
 from ..db import SessionDep
-from ..domain.identifiers import region_prefix
 from ..domain.reasons import MESSAGES
 from ..errors import DomainError
 from ..services import accounts, registry, stats
@@ -115,13 +114,8 @@ def dashboard(request: Request, session: SessionDep,
 def denied_feed(session: SessionDep, principal: Principal, reason: str | None,
                 limit: int) -> list[dict[str, Any]]:
     """Refused fill attempts, newest first: who (station), which cylinder, why."""
-    where = "true"
-    params: dict[str, Any] = {"n": limit}
-    if principal.role in ENTERPRISE_ROLES:
-        where, params["e"] = "s.enterprise_id = :e", principal.enterprise_id
-    elif principal.role != Role.PLATFORM_ADMIN:
-        where = "s.region_code LIKE ANY(:r)"
-        params["r"] = [region_prefix(r) + "%" for r in principal.region_codes] or ["-"]
+    where, params = stats.scope_sql(principal, "s.region_code", "s.enterprise_id")
+    params["n"] = limit
     if reason:
         where += " AND ev.payload -> 'reasons' ? :reason"
         params["reason"] = reason

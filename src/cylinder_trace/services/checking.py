@@ -90,9 +90,10 @@ def fill_check(session: Session, principal: Principal, scan: str,
         "station": {"id": str(station.id), "name": station.name},
         "signed": parsed.signed, "cylinder": None}
     if c is not None:
-        zh, en, colour = STATUS_TEXT[registry.status_of(c)]
+        status = registry.status_of(c)
+        zh, en, colour = STATUS_TEXT[status]
         answer["cylinder"] = {"code": c.code, "public_status": {
-            "code": registry.status_of(c).value, "zh": zh, "en": en, "colour": colour}}
+            "code": status.value, "zh": zh, "en": en, "colour": colour}}
         if principal.sees(c.owner_enterprise_id, c.region_code):
             answer["cylinder"].update(model=c.model, next_inspection_due=c.next_inspection_due,
                                       location_kind=c.location_kind, filled=c.filled)

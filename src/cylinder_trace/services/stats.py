@@ -6,6 +6,7 @@ cylinder or event tables: a province-sized data set answers in milliseconds."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,8 +19,10 @@ from ..domain.identifiers import region_prefix
 Rows = list[dict[str, Any]]
 
 
-def _scope(principal: Principal, region_col: str,
-           enterprise_col: str) -> tuple[str, dict[str, Any]]:
+def scope_sql(principal: Principal, region_col: str,
+              enterprise_col: str) -> tuple[str, dict[str, Any]]:
+    """What the caller may see, as a WHERE fragment over the named columns (constant text;
+    the values travel as parameters)."""
     if principal.role == Role.PLATFORM_ADMIN:
         return "true", {}
     if principal.role in ENTERPRISE_ROLES:
@@ -31,8 +34,12 @@ def _scope(principal: Principal, region_col: str,
 
 
 def cylinders(session: Session, principal: Principal, today: date,
-              region: str | None = None) -> dict[str, Any]:
-    where, params = _scope(principal, "c.region_code", "c.owner_enterprise_id")
+              region: str | None = None,
+              enterprise_id: uuid.UUID | None = None) -> dict[str, Any]:
+    where, params = scope_sql(principal, "c.region_code", "c.owner_enterprise_id")
+    if enterprise_id is not None:
+        where += " AND c.owner_enterprise_id = :one_e"
+        params["one_e"] = enterprise_id
     if region:
         where += " AND c.region_code LIKE :region"
         params["region"] = region_prefix(region) + "%"
@@ -61,7 +68,7 @@ def cylinders(session: Session, principal: Principal, today: date,
 
 
 def fills_per_day(session: Session, principal: Principal, today: date, days: int) -> Rows:
-    where, params = _scope(principal, "f.region_code", "f.enterprise_id")
+    where, params = scope_sql(principal, "f.region_code", "f.enterprise_id")
     params.update(since=today - timedelta(days=days - 1))
     rows = session.execute(text(f"""
         SELECT f.day, coalesce(sum(n) FILTER (WHERE f.kind = 'filled'), 0) AS fills,
@@ -74,7 +81,7 @@ def fills_per_day(session: Session, principal: Principal, today: date, days: int
 
 
 def deny_reasons(session: Session, principal: Principal, today: date, days: int) -> Rows:
-    where, params = _scope(principal, "f.region_code", "f.enterprise_id")
+    where, params = scope_sql(principal, "f.region_code", "f.enterprise_id")
     params.update(since=today - timedelta(days=days - 1))
     rows = session.execute(text(f"""
         SELECT f.reason, sum(n) AS n

@@ -96,8 +96,9 @@ async function flush() {
 }
 
 async function renderStatus() {
-  const waiting = (await outbox.all()).filter((e) => e.status === "waiting").length;
-  const failed = (await outbox.all()).filter((e) => e.status === "failed").length;
+  const entries = await outbox.all();
+  const waiting = entries.filter((e) => e.status === "waiting").length;
+  const failed = entries.filter((e) => e.status === "failed").length;
   const bar = $("#status");
   bar.replaceChildren(...[
     h("span", { class: navigator.onLine ? "online" : "offline", "data-online": String(navigator.onLine) },
@@ -238,15 +239,24 @@ let cleanup = () => {};
 const DOOR_STOP = new Set(["SCRAPPED", "RECALLED", "SEIZED", "INSPECTION_OVERDUE",
   "INSPECTION_FAILED", "SERVICE_LIFE_EXCEEDED", "TWO_PHASE_VALVE", "UNREGISTERED"]);
 
-async function doorStops(code) {
-  if (!navigator.onLine) return []; // offline the dispatch list decides; the service re-checks
+// The reasons a fill check gives for this code; none offline (the dispatch list decides there,
+// and the service checks again when the confirmation arrives).
+async function serviceReasons(code) {
+  if (!navigator.onLine) return [];
   try {
     const r = await api(`/api/v1/fill-check?scan=${encodeURIComponent(code)}`);
-    return r.ok ? r.data.reasons.filter((x) => DOOR_STOP.has(x.code)) : [];
+    return r.ok ? r.data.reasons : [];
   } catch {
     return [];
   }
 }
+
+async function doorStops(code) {
+  return (await serviceReasons(code)).filter((x) => DOOR_STOP.has(x.code));
+}
+
+const reasonLines = (reasons) =>
+  reasons.map((why) => [h("br"), why.message_zh, " ", h("span", { class: "en" }, why.code)]);
 
 async function renderDelivery(id) {
   const list = (await kv.get("dispatches")) || [];
@@ -268,8 +278,7 @@ async function renderDelivery(id) {
       const stop = await doorStops(code);
       if (stop.length) {
         refusals.prepend(h("li", { "data-refused": code }, h("strong", {}, code), " ",
-          bi("禁止交付", "do not hand over"),
-          stop.map((why) => [h("br"), why.message_zh, " ", h("span", { class: "en" }, why.code)])));
+          bi("禁止交付", "do not hand over"), reasonLines(stop)));
         handover.say(`✗ ${code} ${stop[0].message_zh}`, false);
         if (timing) markShown(code, timing);
         return;
@@ -287,10 +296,7 @@ async function renderDelivery(id) {
     refusals.prepend(item);
     handover.say(`✗ ${code} 不在本次配送单上`, false);
     if (timing) markShown(code, timing);
-    try {
-      const r = await api(`/api/v1/fill-check?scan=${encodeURIComponent(code)}`);
-      if (r.ok) for (const why of r.data.reasons) item.append(h("br"), why.message_zh, " ", h("span", { class: "en" }, why.code));
-    } catch { /* offline: the dispatch list alone decides */ }
+    item.append(...reasonLines(await serviceReasons(code)).flat());
   }, { label: bi("1. 扫描交付的气瓶", "Scan each cylinder handed over") });
 
   const checklist = h("div", { class: "checklist" }, d.checklist.map((c) => {
