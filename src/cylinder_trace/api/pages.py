@@ -6,7 +6,6 @@ same access rules as the API (every read goes through the scoped services)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -24,7 +23,7 @@ from ..services import accounts, custody, delivery, history, registry, stats
 from ..services.search import CylinderQuery, count, search
 from .cylinders import csv_export
 from .public import templates
-from .web import csrf_token, local, page_principal
+from .web import local, signed_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,14 +48,6 @@ DETAIL_TEXT = {
 PLACE_TEXT = {"station": ("充装站", "At a station"), "vehicle": ("配送车辆", "On a vehicle"),
               "customer": ("用户处", "At a customer's"),
               "inspection": ("检验机构", "At inspection")}
-
-
-def _signed_in(session: SessionDep, token: str | None,
-               render: Callable[[Principal, str], Response]) -> Response:
-    principal = page_principal(session, token)
-    if principal is None or token is None:
-        return RedirectResponse("/login", status_code=303)
-    return render(principal, csrf_token(token))
 
 
 Session_ = Annotated[str | None, Cookie(alias="ct_session")]
@@ -94,7 +85,7 @@ def search_page(request: Request, session: SessionDep, ct_session: Session_ = No
             "csrf": csrf, "rows": [_row(c, names) for c in rows], "params": params,
             "total": count(session, principal, query, today), "next_id": next_id,
             "export": "/search.csv?" + urlencode({k: v for k, v in params.items() if v})})
-    return _signed_in(session, ct_session, render)
+    return signed_in(session, ct_session, render)
 
 
 @router.get("/search.csv")
@@ -107,7 +98,7 @@ def search_csv(session: SessionDep, ct_session: Session_ = None,
     """The search as CSV, streamed; X-Total-Count lets the page show its progress."""
     def render(principal: Principal, _csrf: str) -> Response:
         return csv_export(session, principal, _query(q, region, overdue, recalled, seized))
-    return _signed_in(session, ct_session, render)
+    return signed_in(session, ct_session, render)
 
 
 def _enterprise_names(session: SessionDep, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -182,7 +173,7 @@ def cylinder_page(code: str, request: Request, session: SessionDep, ct_session: 
             "owner": owner.name if owner else "", "place": _place(session, c),
             "timeline": timeline, "next_cursor": next_cursor,
             "chain_head": history.chain_head(session, c.id or 0)})
-    return _signed_in(session, ct_session, render)
+    return signed_in(session, ct_session, render)
 
 
 @router.get("/recalls", response_class=HTMLResponse)
@@ -190,7 +181,7 @@ def recalls_page(request: Request, session: SessionDep, ct_session: Session_ = N
     def render(principal: Principal, csrf: str) -> Response:
         rows = [custody.recall_out(session, c) for c in custody.list_recalls(session, principal)]
         return templates.TemplateResponse(request, "recalls.html", {"csrf": csrf, "rows": rows})
-    return _signed_in(session, ct_session, render)
+    return signed_in(session, ct_session, render)
 
 
 @router.get("/hazards", response_class=HTMLResponse)
@@ -206,7 +197,7 @@ def hazards_page(request: Request, session: SessionDep, ct_session: Session_ = N
         return templates.TemplateResponse(request, "hazards.html", {
             "csrf": csrf, "rows": items, "status": status or "",
             "late": sum(1 for i in items if i["late"])})
-    return _signed_in(session, ct_session, render)
+    return signed_in(session, ct_session, render)
 
 
 @router.get("/enterprises", response_class=HTMLResponse)
@@ -219,7 +210,7 @@ def enterprises_page(request: Request, session: SessionDep,
                 for e in accounts.list_enterprises(session, principal)]
         return templates.TemplateResponse(request, "enterprises.html", {
             "csrf": csrf, "rows": rows, "today": registry.today()})
-    return _signed_in(session, ct_session, render)
+    return signed_in(session, ct_session, render)
 
 
 @router.get("/enterprises/{enterprise_id}", response_class=HTMLResponse)
@@ -238,4 +229,4 @@ def enterprise_page(enterprise_id: uuid.UUID, request: Request, session: Session
         return templates.TemplateResponse(request, "enterprise.html", {
             "csrf": csrf, "e": e, "stations": stations, "counts": counts,
             "today": registry.today()})
-    return _signed_in(session, ct_session, render)
+    return signed_in(session, ct_session, render)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -43,6 +44,15 @@ def page_principal(session: SessionDep, token: str | None) -> Principal | None:
         return principal_for_token(session, token)
     except DomainError:
         return None
+
+
+def signed_in(session: SessionDep, token: str | None,
+              render: Callable[[Principal, str], Response]) -> Response:
+    """A page for a signed-in caller: render(principal, csrf token), else to the login page."""
+    principal = page_principal(session, token)
+    if principal is None or token is None:
+        return RedirectResponse("/login", status_code=303)
+    return render(principal, csrf_token(token))
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -97,18 +107,16 @@ def _bars(days: list[dict[str, Any]], today: date, n: int = 30) -> dict[str, Any
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, session: SessionDep,
               ct_session: Annotated[str | None, Cookie()] = None) -> Response:
-    principal = page_principal(session, ct_session)
-    if principal is None or ct_session is None:
-        return RedirectResponse("/login", status_code=303)
-    today = registry.today()
-    days = stats.fills_per_day(session, principal, today, 30)
-    return templates.TemplateResponse(request, "dashboard.html", {
-        "who": principal.username, "role": principal.role.value,
-        "cylinders": stats.cylinders(session, principal, today),
-        "chart": _bars(days, today), "days": days,
-        "reasons": stats.deny_reasons(session, principal, today, 30),
-        "feed": denied_feed(session, principal, None, 20),
-        "csrf": csrf_token(ct_session)})
+    def render(principal: Principal, csrf: str) -> Response:
+        today = registry.today()
+        days = stats.fills_per_day(session, principal, today, 30)
+        return templates.TemplateResponse(request, "dashboard.html", {
+            "who": principal.username, "role": principal.role.value,
+            "cylinders": stats.cylinders(session, principal, today),
+            "chart": _bars(days, today), "days": days,
+            "reasons": stats.deny_reasons(session, principal, today, 30),
+            "feed": denied_feed(session, principal, None, 20), "csrf": csrf})
+    return signed_in(session, ct_session, render)
 
 
 def denied_feed(session: SessionDep, principal: Principal, reason: str | None,
@@ -133,11 +141,10 @@ def denied_feed(session: SessionDep, principal: Principal, reason: str | None,
 @router.get("/feed", response_class=HTMLResponse)
 def feed(request: Request, session: SessionDep, reason: str | None = None,
          ct_session: Annotated[str | None, Cookie()] = None) -> Response:
-    principal = page_principal(session, ct_session)
-    if principal is None or ct_session is None:
-        return RedirectResponse("/login", status_code=303)
-    if reason is not None and reason not in MESSAGES:
-        reason = None
-    return templates.TemplateResponse(request, "feed.html", {
-        "feed": denied_feed(session, principal, reason, 200), "reason": reason,
-        "reasons": sorted(k for k in MESSAGES if k.isupper()), "csrf": csrf_token(ct_session)})
+    known = reason if reason in MESSAGES else None
+
+    def render(principal: Principal, csrf: str) -> Response:
+        return templates.TemplateResponse(request, "feed.html", {
+            "feed": denied_feed(session, principal, known, 200), "reason": known,
+            "reasons": sorted(k for k in MESSAGES if k.isupper()), "csrf": csrf})
+    return signed_in(session, ct_session, render)
