@@ -69,6 +69,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     from .api import (
         admin,
+        agencies,
         custody,
         cylinders,
         deliveries,
@@ -87,6 +88,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(mobile.router)  # before /deliveries/{id}
     app.include_router(deliveries.router)
     app.include_router(custody.router)
+    app.include_router(agencies.router)
     app.include_router(cylinders.router)
     app.include_router(fills.router)
     app.include_router(public.router)

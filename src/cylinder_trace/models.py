@@ -89,6 +89,8 @@ class AppUser(SQLModel, table=True):
     password_hash: str
     role: str = Field(index=True)
     enterprise_id: uuid.UUID | None = _fk("enterprise.id", nullable=True)
+    # An inspector belongs to one inspection agency (models_agencies.Agency), not an enterprise.
+    agency_id: uuid.UUID | None = _fk("agency.id", nullable=True)
     region_codes: list[str] = Field(
         default_factory=list,
         sa_column=Column(ARRAY(String), nullable=False, server_default=text("'{}'")),
@@ -545,3 +547,9 @@ class JobRun(SQLModel, table=True):
     status: str = Field(max_length=12)  # ok | error | skipped
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     error: str | None = Field(default=None, max_length=1000)
+
+
+# The inspection agencies' tables live beside (issue 19); importing them here puts them in the
+# same metadata for the migrations' check.
+from .models_agencies import Agency as Agency  # noqa: E402
+from .models_agencies import Inspection as Inspection  # noqa: E402

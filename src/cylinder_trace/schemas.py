@@ -140,6 +140,7 @@ class UserOut(BaseModel):
     username: str
     role: str
     enterprise_id: uuid.UUID | None
+    agency_id: uuid.UUID | None = None  # an inspector's inspection agency
     region_codes: list[str]
     certificate: Certificate | None
     badge: str | None

@@ -197,9 +197,12 @@ class HandedInBy(Strict):
 
 
 class ScrapCreate(Strict):
+    """A hand-over for scrapping (报废): the named inspection agency scraps it (issue 19)."""
+
+    agency_id: uuid.UUID = Field(description="The inspection agency the cylinder goes to")
     reason: str = Field(min_length=1, max_length=1000)
-    certificate_number: str | None = Field(default=None, max_length=64)
-    handed_in_by: HandedInBy | None = None
+    handed_in_by: HandedInBy | None = Field(
+        default=None, description="Who handed a recovered cylinder in (real name)")
 
 
 class TransferCreate(Strict):

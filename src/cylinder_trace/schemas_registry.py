@@ -1,4 +1,5 @@
-"""Request and response models of the API: the cylinder registry, inspections and history."""
+"""Request and response models of the API: the cylinder registry and history (inspections are
+the agencies': schemas_agencies.py)."""
 
 from __future__ import annotations
 
@@ -100,24 +101,6 @@ class CylinderPage(BaseModel):
 class TagBind(Strict):
     rfid: str = Field(min_length=1, max_length=80)
     reason: str | None = Field(default=None, max_length=500)
-
-
-class InspectionCreate(Strict):
-    inspected_on: date
-    result: Literal["pass", "fail"]
-    next_due: date | None = None
-    agency: str = Field(min_length=1, max_length=200)
-    report_number: str | None = Field(default=None, max_length=64)
-    # An inspection agency that converted a two-phase valve to single-phase records it here.
-    valve_converted: bool = False
-    smart_valve_id: str | None = Field(default=None, max_length=64)
-    notes: str | None = Field(default=None, max_length=1000)
-
-    @model_validator(mode="after")
-    def _due_after(self) -> InspectionCreate:
-        if self.next_due is not None and self.next_due <= self.inspected_on:
-            raise ValueError("next_due must be after inspected_on")
-        return self
 
 
 class EventOut(BaseModel):

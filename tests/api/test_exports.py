@@ -25,8 +25,7 @@ def test_epcis_document_of_a_cylinders_life(world: Any) -> None:
                           headers=key).json()
     world.client.post("/api/v1/fills", headers=key,
                       json={"authorization_id": a["authorization_id"], "net_kg": 14.0})
-    world.client.post(f"/api/v1/cylinders/{c['code']}/scrap", headers=world.admin,
-                      json={"reason": "x"})
+    assert world.scrap(c, "x").status_code == 200
     r = world.client.get(f"/api/v1/cylinders/{c['code']}/epcis", headers=world.admin)
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")
     doc = r.json()
@@ -34,7 +33,7 @@ def test_epcis_document_of_a_cylinders_life(world: Any) -> None:
     events = doc["epcisBody"]["eventList"]
     steps = [(ev["action"], ev["bizStep"], ev["disposition"]) for ev in events]
     assert steps == [("ADD", "commissioning", "active"), ("OBSERVE", "inspecting", "conformant"),
-                     ("OBSERVE", "loading", "active"),
+                     ("OBSERVE", "loading", "active"), ("OBSERVE", "holding", "inactive"),
                      ("DELETE", "decommissioning", "destroyed")]
     assert all(ev["epcList"] == ["https://id.gs1.org/8003/00614141000005ABC"] for ev in events)
     assert all(ev["eventID"].startswith("ni:///sha-256;") for ev in events)

@@ -97,8 +97,7 @@ def test_each_deny_reason_end_to_end(world: Any, site: Any) -> None:
         cyl = world.cylinder(eid, **body)
         assert reason in reasons(ask(world, k1, cyl["qr_text"])), reason
     failed = world.cylinder(eid, **GOOD)
-    world.client.post(f"/api/v1/cylinders/{failed['code']}/inspections", headers=world.admin,
-                      json={"inspected_on": "2025-01-01", "result": "fail", "agency": "a"})
+    assert world.inspect(failed, "fail", inspected_on="2025-01-01").status_code == 201
     assert reasons(ask(world, k1, failed["qr_text"])) == {"INSPECTION_FAILED"}
     for kind, reason in ((EventKind.SEIZED, "SEIZED"), (EventKind.RECALLED, "RECALLED"),
                          (EventKind.SCRAPPED, "SCRAPPED")):

@@ -13,8 +13,7 @@ def test_history_pages_newest_first_with_a_cursor_and_a_kind_filter(world: Any) 
     c = world.cylinder(e["id"], manufacture_date="2015-01-01")
     url = f"/api/v1/cylinders/{c['code']}"
     for year in range(2016, 2023):
-        r = world.client.post(f"{url}/inspections", headers=world.admin, json={
-            "inspected_on": f"{year}-03-01", "result": "pass", "agency": "a"})
+        r = world.inspect(c, inspected_on=f"{year}-03-01")
         assert r.status_code == 201
     seen: list[dict[str, Any]] = []
     cursor = None

@@ -177,12 +177,13 @@ def test_the_whole_walk(world: Any, co: Any, caplog: pytest.LogCaptureFixture) -
     a = world.client.post("/api/v1/fill-authorizations", json={"scan": old["qr_text"]},
                           headers=co["key"]).json()
     assert "RECALLED" in {x["code"] for x in a["reasons"]}
-    inspector = world.user("inspector", eid)
-    assert_problem(world.client.post(f"/api/v1/cylinders/{c['code']}/scrap",
-                                     headers=regulator["headers"], json={"reason": "x"}), 403)
-    r = world.client.post(f"/api/v1/cylinders/{c['code']}/scrap", headers=inspector["headers"],
-                          json={"reason": "召回报废", "certificate_number": "BF-1"})
+    inspector = world.region_inspector(c["region_code"])
+    assert_problem(world.client.post(f"/api/v1/cylinders/{c['code']}/scrap/accept",
+                                     headers=regulator["headers"],
+                                     json={"certificate_number": "x"}), 403)
+    r = world.scrap(c, "召回报废")
     assert r.json()["status"] == "scrapped"
+    assert inspector["agency_id"]
     progress = world.client.get(f"/api/v1/recalls/{recall['id']}",
                                 headers=regulator["headers"]).json()
     assert progress["scrapped"] == 1 and progress["returned_to_station"] == 1
@@ -197,7 +198,7 @@ def test_the_whole_walk(world: Any, co: Any, caplog: pytest.LogCaptureFixture) -
                                      json={"reason": "x"}), 409)
     assert kinds(world, c["code"]) == [
         "registered", "fill_authorized", "filled", "dispatched", "delivered", "fill_authorized",
-        "returned", "recalled", "scrapped", "fill_denied"]
+        "returned", "recalled", "handed_to_agency", "scrapped", "fill_denied"]
     # no answer and no log line carries a raw ID number or phone
     assert ID_NUMBER not in caplog.text and PHONE not in caplog.text
     for path in (f"/api/v1/customers/{cust['id']}", f"/api/v1/deliveries/{d['id']}",
@@ -242,12 +243,14 @@ def test_seizure_release_and_transfer_change_what_fills_say(world: Any, co: Any)
 def test_scrapping_a_recovered_cylinder_keeps_who_handed_it_in_masked(world: Any,
                                                                       co: Any) -> None:
     c = world.cylinder(co["e"]["id"], **GOOD)
-    r = world.client.post(f"/api/v1/cylinders/{c['code']}/scrap", headers=world.admin, json={
-        "reason": "回收超期瓶", "handed_in_by": {"name": "王五", "id_number": ID_NUMBER,
-                                                 "phone": PHONE, "address": "江北区"}})
+    r = world.scrap(c, "回收超期瓶", handed_in_by={"name": "王五", "id_number": ID_NUMBER,
+                                              "phone": PHONE, "address": "江北区"})
     assert r.status_code == 200, r.text
     hist = world.client.get(f"/api/v1/cylinders/{c['code']}/history", headers=world.admin)
-    who = hist.json()["items"][0]["payload"]["handed_in_by"]
+    scrapped, handed = hist.json()["items"][:2]
+    assert scrapped["kind"] == "scrapped" and handed["kind"] == "handed_to_agency"
+    assert scrapped["payload"]["handover_id"] == handed["payload"]["handover_id"]
+    who = handed["payload"]["handed_in_by"]
     assert who == {"name": "王五", "id_number": "1101**********002X", "phone": "138****8000"}
     assert ID_NUMBER not in hist.text
 

@@ -38,8 +38,7 @@ def test_status_words_follow_the_cylinder(world: Any) -> None:
                          last_inspection_date="2024-01-01", next_inspection_due="2028-01-01")
     assert "超出使用年限" in world.client.get(f"/c/{old['code']}").text
     bad = world.cylinder(e["id"])
-    world.client.post(f"/api/v1/cylinders/{bad['code']}/inspections", headers=world.admin,
-                      json={"inspected_on": "2025-01-01", "result": "fail", "agency": "a"})
+    assert world.inspect(bad, "fail", inspected_on="2025-01-01").status_code == 201
     assert "检验不合格" in world.client.get(f"/c/{bad['code']}").text
 
 

@@ -177,28 +177,30 @@ def test_inspections_set_the_next_due_date_and_a_failure_marks_the_cylinder(
     world: Any, company: dict[str, Any]
 ) -> None:
     eid = company["enterprise"]["id"]
-    inspector = world.user("inspector", eid)
+    inspector = world.user("inspector", region_codes=["500000"])
     c = world.cylinder(eid, manufacture_date="2018-05-01")
     url = f"/api/v1/cylinders/{c['code']}/inspections"
     r = world.client.post(url, headers=inspector["headers"], json={
-        "inspected_on": "2024-05-10", "result": "pass", "agency": "重庆特检院"})
+        "inspected_on": "2024-05-10", "result": "pass", "report_number": "R-75",
+        "next_due": "2028-05-10"})
     assert r.status_code == 201, r.text
     assert r.json()["next_inspection_due"] == "2028-05-10"
     r = world.client.post(url, headers=inspector["headers"], json={
-        "inspected_on": "2025-01-02", "result": "pass", "agency": "重庆特检院",
+        "inspected_on": "2025-01-02", "result": "pass", "report_number": "R-76",
         "next_due": "2027-01-02"})
-    assert r.json()["next_inspection_due"] == "2027-01-02"  # the agency's stamp wins
+    assert r.json()["next_inspection_due"] == "2027-01-02"  # the agency's stamp
     r = world.client.post(url, headers=inspector["headers"], json={
-        "inspected_on": "2025-06-01", "result": "fail", "agency": "重庆特检院",
-        "report_number": "R-77"})
+        "inspected_on": "2025-06-01", "result": "fail", "report_number": "R-77"})
     body = r.json()
     assert body["last_inspection_result"] == "fail"
     assert body["public_status"]["code"] == "inspection_failed"
     operator = world.user("operator", eid)
     assert_problem(world.client.post(url, headers=operator["headers"], json={
-        "inspected_on": "2025-06-01", "result": "pass", "agency": "x"}), 403)
+        "inspected_on": "2025-06-01", "result": "pass", "report_number": "R-78",
+        "next_due": "2029-06-01"}), 403)
     assert_problem(world.client.post(url, headers=inspector["headers"], json={
-        "inspected_on": "2017-06-01", "result": "pass", "agency": "x"}), 422)
+        "inspected_on": "2017-06-01", "result": "pass", "report_number": "R-79",
+        "next_due": "2021-06-01"}), 422)
 
 
 def test_a_converted_two_phase_valve_is_recorded_with_its_event(
@@ -206,9 +208,7 @@ def test_a_converted_two_phase_valve_is_recorded_with_its_event(
 ) -> None:
     eid = company["enterprise"]["id"]
     c = world.cylinder(eid, model="YSP-118-II")
-    r = world.client.post(f"/api/v1/cylinders/{c['code']}/inspections", headers=world.admin,
-                          json={"inspected_on": "2025-06-01", "result": "pass", "agency": "特检院",
-                                "valve_converted": True})
+    r = world.inspect(c, inspected_on="2025-06-01", valve_converted=True)
     assert r.status_code == 201 and r.json()["valve_type"] == "single_phase"
     kinds = [e["kind"] for e in world.client.get(
         f"/api/v1/cylinders/{c['code']}/history", headers=world.admin).json()["items"]]
@@ -223,10 +223,8 @@ def test_state_rebuilt_from_the_events_equals_the_stored_state(
                        station_id=company["station"]["id"])
     base = f"/api/v1/cylinders/{c['code']}"
     world.client.post(f"{base}/tag", json={"rfid": "0102030405060709"}, headers=world.admin)
-    world.client.post(f"{base}/inspections", headers=world.admin, json={
-        "inspected_on": "2025-06-01", "result": "pass", "agency": "a", "valve_converted": True})
-    world.client.post(f"{base}/inspections", headers=world.admin, json={
-        "inspected_on": "2025-07-01", "result": "fail", "agency": "a"})
+    assert world.inspect(c, inspected_on="2025-06-01", valve_converted=True).status_code == 201
+    assert world.inspect(c, "fail", inspected_on="2025-07-01").status_code == 201
     with Session(get_engine()) as session:
         row = session.get(Cylinder, c["id"])
         assert row is not None

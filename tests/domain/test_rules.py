@@ -119,6 +119,8 @@ CASES: list[tuple[str, FillFacts, set[ReasonCode], set[WarningCode]]] = [
      {R.OPERATOR_NOT_CERTIFIED}, set()),
     ("open at another station", replace(GOOD, open_elsewhere=True), {R.FILL_IN_PROGRESS}, set()),
     ("at a customer", cyl(location_kind="customer"), set(), {W.NOT_RETURNED}),
+    ("handed to an agency for scrapping", cyl(location_kind="inspection"),
+     {R.AT_INSPECTION_AGENCY}, set()),
     ("everything wrong at once", replace(
         cyl(status="scrapped", seized=True, recalled=True, valve_type="two_phase",
             owner_enterprise_id=THEIRS, refurbished=True),

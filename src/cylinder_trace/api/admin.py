@@ -71,6 +71,7 @@ def user_out(u: AppUser) -> UserOut:
         username=u.username,
         role=u.role,
         enterprise_id=u.enterprise_id,
+        agency_id=u.agency_id,
         region_codes=list(u.region_codes or []),
         certificate=cert,
         badge=u.badge,

@@ -17,7 +17,7 @@ from ..schemas_lifecycle import (
     TransferCreate,
 )
 from ..schemas_registry import CylinderOut
-from ..services import custody
+from ..services import custody, inspections
 from .cylinders import cylinder_out
 
 router = APIRouter(prefix="/api/v1")
@@ -45,8 +45,10 @@ def release(code: str, body: Reason, session: SessionDep,
 @router.post("/cylinders/{code}/scrap", response_model=CylinderOut, tags=["custody"])
 def scrap(code: str, body: ScrapCreate, session: SessionDep,
           principal: CurrentPrincipal) -> CylinderOut:
-    """Scrapped for ever; the code is void. A recovered cylinder records who handed it in."""
-    return _done(session, custody.scrap(session, principal, code, body))
+    """Hand the cylinder to an inspection agency for scrapping (报废): it waits there, refused at
+    every scale, until the agency scraps it (…/scrap/accept). A recovered cylinder records who
+    handed it in."""
+    return _done(session, inspections.hand_over(session, principal, code, body))
 
 
 @router.post("/cylinders/{code}/transfer", response_model=CylinderOut, tags=["custody"])

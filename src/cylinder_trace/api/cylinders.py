@@ -1,5 +1,5 @@
-"""Routes of the cylinder registry: register, import, read, search, history, tags, inspections,
-labels."""
+"""Routes of the cylinder registry: register, import, read, search, history, tags, labels
+(inspections are the agencies': api/agencies.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from ..schemas_registry import (
     EventOut,
     HistoryPage,
     ImportReport,
-    InspectionCreate,
     TagBind,
 )
 from ..services import importer, registry
@@ -168,18 +167,6 @@ def bind_tag(
 ) -> CylinderOut:
     """Bind an RFID tag to the cylinder, or replace its tag (the history keeps the old one)."""
     cylinder = registry.bind_tag(session, principal, code, body)
-    session.commit()
-    session.refresh(cylinder)
-    return cylinder_out(cylinder)
-
-
-@router.post("/cylinders/{code}/inspections", response_model=CylinderOut,
-             status_code=status.HTTP_201_CREATED)
-def record_inspection(
-    code: str, body: InspectionCreate, session: SessionDep, principal: CurrentPrincipal
-) -> CylinderOut:
-    """A periodic inspection; without `next_due` the regulation's interval applies."""
-    cylinder = registry.record_inspection(session, principal, code, body)
     session.commit()
     session.refresh(cylinder)
     return cylinder_out(cylinder)

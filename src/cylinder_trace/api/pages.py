@@ -37,11 +37,15 @@ KIND_TEXT = {
     "recalled": ("召回", "Recalled"), "recall_closed": ("召回结束", "Recall closed"),
     "seized": ("查封", "Seized"), "released": ("解除查封", "Released"),
     "scrapped": ("报废", "Scrapped"),
+    "handed_to_agency": ("移交检验机构", "Handed to an agency"),
+    "returned_by_agency": ("检验机构退回", "Returned by the agency"),
 }
 # the payload's fields a timeline shows, with their labels (ids and hashes stay out)
 DETAIL_TEXT = {
     "net_kg": "净重 kg", "gross_kg": "毛重 kg", "result": "结论 result", "reason": "原因 reason",
-    "agency": "检验机构 agency", "flags": "标记 flags", "checklist_ok": "安检合格 check passed",
+    "agency": "检验机构 agency", "report_number": "报告编号 report",
+    "certificate_number": "报废证明 certificate", "flags": "标记 flags",
+    "checklist_ok": "安检合格 check passed",
     "hazards": "隐患 hazards", "to_enterprise": "转至 to", "until": "至 until",
     "confirmation": "确认方式 confirmed by",
 }

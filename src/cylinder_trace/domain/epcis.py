@@ -29,6 +29,8 @@ MAPPING: dict[str, tuple[str, str, str]] = {
     "seized": ("OBSERVE", "holding", "unavailable"),
     "released": ("OBSERVE", "holding", "active"),
     "scrapped": ("DELETE", "decommissioning", "destroyed"),
+    "handed_to_agency": ("OBSERVE", "holding", "inactive"),
+    "returned_by_agency": ("OBSERVE", "receiving", "active"),
 }
 
 

@@ -26,6 +26,10 @@ class EventKind(StrEnum):
     SEIZED = "seized"
     RELEASED = "released"
     SCRAPPED = "scrapped"
+    # 报废 is the agency's: the company (or a regulator) hands the cylinder to an inspection
+    # agency, which scraps it (SCRAPPED) or gives it back (RETURNED_BY_AGENCY).
+    HANDED_TO_AGENCY = "handed_to_agency"
+    RETURNED_BY_AGENCY = "returned_by_agency"
 
 
 class LifecycleError(ValueError):
@@ -139,6 +143,10 @@ def apply(state: CylinderState | None, kind: EventKind, payload: dict[str, Any],
             return replace(state, seized=True)
         case EventKind.RELEASED:
             return replace(state, seized=False)
+        case EventKind.HANDED_TO_AGENCY:
+            return replace(state, location_kind="inspection", location_id=p.get("agency_id"))
+        case EventKind.RETURNED_BY_AGENCY:
+            return replace(state, location_kind=None, location_id=None)
         case EventKind.SCRAPPED:
             return replace(state, status="scrapped", filled=False, location_kind=None,
                            location_id=None)

@@ -25,6 +25,7 @@ class ReasonCode(StrEnum):
     STATION_LOCKED = "STATION_LOCKED"
     NO_SMART_VALVE = "NO_SMART_VALVE"  # only where the region's policy requires one
     PRE_FILL_CHECK_FAILED = "PRE_FILL_CHECK_FAILED"  # the operator's check at the scale failed
+    AT_INSPECTION_AGENCY = "AT_INSPECTION_AGENCY"  # handed over to an agency for scrapping
 
 
 class WarningCode(StrEnum):
@@ -86,6 +87,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ReasonCode.PRE_FILL_CHECK_FAILED: (
         "充装前检查不合格，禁止充装，气瓶送检",
         "The pre-fill check failed: do not fill; the cylinder goes to inspection",
+    ),
+    ReasonCode.AT_INSPECTION_AGENCY: (
+        "气瓶已移交检验机构待报废，禁止充装",
+        "The cylinder was handed to an inspection agency for scrapping: do not fill",
     ),
     WarningCode.INSPECTION_DUE_SOON: ("气瓶即将到期检验", "The cylinder's inspection is due soon"),
     WarningCode.SERVICE_LIFE_ENDING: ("气瓶即将达到设计使用年限",

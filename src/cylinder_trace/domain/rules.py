@@ -168,6 +168,8 @@ def authorize_fill(facts: FillFacts, policy: RegionPolicy, today: date) -> Decis
             reasons.append(R.NOT_OWNED)
         if c.valve_type == "two_phase":
             reasons.append(R.TWO_PHASE_VALVE)
+        if c.location_kind == "inspection":
+            reasons.append(R.AT_INSPECTION_AGENCY)
         if policy.require_smart_valve and not c.smart_valve_id:
             reasons.append(R.NO_SMART_VALVE)
         if facts.open_elsewhere:

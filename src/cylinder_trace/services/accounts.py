@@ -207,7 +207,6 @@ _ENTERPRISE_ADMIN_MAY_CREATE = {
     Role.ENTERPRISE_ADMIN,
     Role.OPERATOR,
     Role.DELIVERY_WORKER,
-    Role.INSPECTOR,
 }
 
 
@@ -222,6 +221,9 @@ def create_user(session: Session, principal: Principal, data: UserCreate) -> App
         enterprise_id = data.enterprise_id
     else:
         raise Forbidden("Only admins create users")
+    if data.role == Role.INSPECTOR:  # an agency's, never a company's (issue 19)
+        raise Invalid("Inspectors belong to an inspection agency: POST "
+                      "/api/v1/agencies/{id}/inspectors", reason="INSPECTOR_NEEDS_AGENCY")
     if data.role in ENTERPRISE_ROLES and enterprise_id is None:
         raise Invalid("This role belongs to an enterprise: give enterprise_id")
     if data.role == Role.REGULATOR and not data.region_codes:

@@ -1,4 +1,5 @@
-"""Seizure and release, scrapping, ownership transfer and entrustment, recall campaigns."""
+"""Seizure and release, ownership transfer and entrustment, recall campaigns (scrapping is an
+inspection agency's: services/inspections.py)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,16 @@ from typing import Any
 from sqlalchemy import and_, false, text
 from sqlmodel import Session, col, select
 
-from .. import pii
 from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..domain.identifiers import region_prefix
 from ..domain.lifecycle import EventKind
 from ..domain.models_spec import lookup
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import Cylinder, Enterprise, Handover, RecallCampaign, RecallItem
+from ..models import Cylinder, Enterprise, RecallCampaign, RecallItem
 from ..schemas_lifecycle import (
     EntrustCreate,
     RecallCreate,
     RecallOut,
-    ScrapCreate,
     TransferCreate,
 )
 from . import registry
@@ -29,7 +28,6 @@ from .notifications import notify
 from .search import scope_clause
 
 SEIZERS = frozenset({Role.PLATFORM_ADMIN, Role.REGULATOR, Role.ENTERPRISE_ADMIN})
-SCRAPPERS = frozenset({Role.PLATFORM_ADMIN, Role.INSPECTOR, Role.ENTERPRISE_ADMIN})
 RECALLERS = frozenset({Role.PLATFORM_ADMIN, Role.REGULATOR, Role.ENTERPRISE_ADMIN})
 
 
@@ -52,31 +50,6 @@ def release(session: Session, principal: Principal, code: str, reason: str) -> C
         raise Forbidden("Releases are ordered by regulators and admins")
     c = registry.cylinder_for(session, principal, code, for_update=True)
     append_event(session, c, EventKind.RELEASED, principal, {"reason": reason})
-    return c
-
-
-def scrap(session: Session, principal: Principal, code: str, body: ScrapCreate) -> Cylinder:
-    """Scrapped for ever: the code is void and never reused (inspection agencies and admins)."""
-    if principal.role not in SCRAPPERS:
-        raise Forbidden("Scrapping is done by an inspection agency or an admin")
-    c = registry.cylinder_for(session, principal, code, for_update=True)
-    payload: dict[str, Any] = {"reason": body.reason,
-                               "certificate_number": body.certificate_number}
-    if body.handed_in_by is not None:
-        person = body.handed_in_by
-        handover = Handover(
-            cylinder_id=c.id or 0, name=person.name,
-            id_number_enc=pii.encrypt(person.id_number),
-            id_number_hash=pii.lookup_hash(person.id_number),
-            id_number_masked=pii.mask_id(person.id_number),
-            phone_enc=pii.encrypt(person.phone), phone_masked=pii.mask_phone(person.phone),
-            address=person.address)
-        session.add(handover)
-        payload["handover_id"] = str(handover.id)
-        payload["handed_in_by"] = {"name": person.name,
-                                   "id_number": handover.id_number_masked,
-                                   "phone": handover.phone_masked}
-    append_event(session, c, EventKind.SCRAPPED, principal, payload)
     return c
 
 

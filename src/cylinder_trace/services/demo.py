@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 
 from ..auth import Role
 from ..domain.identifiers import credit_code_check
-from ..models import AppUser, Enterprise, Station
+from ..models import Agency, AppUser, Enterprise, Station
 from ..security import hash_password
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo credential, not a secret
@@ -72,6 +72,16 @@ def load_demo(session: Session) -> str:
         ),
     ]
     session.add_all(stations)
+    from .registry import today as local_today
+
+    today = local_today()
+    agency = Agency(name="【演示】重庆市特种设备检测研究院",
+                    credit_code=_credit("12500000MB1C2D3E4"),
+                    region_code="500000", approval_number="TS7150001-2029",
+                    approval_valid_from=today - timedelta(days=700),
+                    approval_valid_until=today + timedelta(days=1100), approval_status="valid")
+    session.add(agency)
+    session.flush()
     pw = hash_password(DEMO_PASSWORD)
     people = [
         AppUser(username="admin", password_hash=pw, role=Role.PLATFORM_ADMIN),
@@ -104,11 +114,14 @@ def load_demo(session: Session) -> str:
             certificate_number="SQ-500103-0007",
             certificate_valid_until=date(2027, 9, 30),
         ),
-        AppUser(
+        AppUser(  # an inspection agency's inspector, with the inspector's own certificate
             username="inspector-zhao",
             password_hash=pw,
             role=Role.INSPECTOR,
-            region_codes=["500000"],
+            agency_id=agency.id,
+            region_codes=[agency.region_code],
+            certificate_number="JY-500000-0012",
+            certificate_valid_until=today + timedelta(days=900),
         ),
         AppUser(
             username="regulator-chen",
@@ -122,7 +135,8 @@ def load_demo(session: Session) -> str:
     counts = _demo_cylinders(session, companies, stations)
     session.commit()
     return (
-        f"demo data loaded / 演示数据已加载: 2 enterprises, 3 stations, {len(people)} users, "
+        f"demo data loaded / 演示数据已加载: 2 enterprises, 3 stations, 1 inspection agency, "
+        f"{len(people)} users, "
         f"{counts.pop('registered')} cylinders, of which "
         f"{', '.join(f'{k} {v}' for k, v in counts.items())}; "
         f"every demo password is '{DEMO_PASSWORD}' (e.g. admin / regulator-chen)"
@@ -135,19 +149,25 @@ def _demo_cylinders(
     """A few hundred cylinders per company, in every state the registry knows."""
     import random
     import uuid
-    from datetime import timedelta
 
     from ..auth import Principal
     from ..domain.lifecycle import EventKind
     from ..models import Cylinder
-    from ..schemas_registry import InspectionCreate
-    from . import registry
+    from ..schemas_agencies import InspectionCreate, ScrapAccept, ValveConversionCreate
+    from ..schemas_lifecycle import ScrapCreate
+    from . import inspections, registry
     from .events import append_event
     from .importer import import_csv
 
     rnd = random.Random(2026)  # noqa: S311 - demo data, not secrets
     system = Principal(kind="system", id=uuid.UUID(int=0), role=Role.PLATFORM_ADMIN,
                        username="demo")
+    zhao = session.scalars(select(AppUser).where(col(AppUser.username) == "inspector-zhao")).one()
+    agency_id = zhao.agency_id
+    assert agency_id is not None
+    # the agency's inspector records what only an agency may (services/inspections.py)
+    inspector = Principal(kind="user", id=zhao.id, role=Role.INSPECTOR,
+                          region_codes=tuple(zhao.region_codes), username=zhao.username)
     today = registry.today()
     counts: dict[str, int] = {}
     for n, company in enumerate(companies):
@@ -170,22 +190,32 @@ def _demo_cylinders(
         counts["registered"] = counts.get("registered", 0) + report.imported
         station_ids = [s.id for s in stations if s.enterprise_id == company.id]
         for i, code in enumerate(report.codes):
-            if i % 10 not in (3, 4, 5, 6):
+            if i % 10 not in (3, 4, 5, 6, 7):
                 continue
             cylinder = registry.cylinder_for(session, system, code, for_update=True)
             if i % 10 == 3:
-                registry.record_inspection(session, system, code, InspectionCreate(
+                inspections.record_inspection(session, inspector, code, InspectionCreate(
                     inspected_on=today - timedelta(days=20), result="fail",
-                    agency="重庆市特种设备检测研究院", report_number=f"JY{i:05d}"))
+                    report_number=f"JY{n}{i:05d}"))
                 counts["failed"] = counts.get("failed", 0) + 1
+            elif i % 10 == 7 and cylinder.valve_type == "two_phase":
+                inspections.convert_valve(session, inspector, code, ValveConversionCreate(
+                    converted_on=today - timedelta(days=10), report_number=f"GZ{n}{i:05d}",
+                    smart_valve_id=f"SV{n}{i:06d}"))
+                counts["converted"] = counts.get("converted", 0) + 1
             elif i % 10 == 4:
                 append_event(session, cylinder, EventKind.SEIZED, system,
                              {"reason": "非法充装查处 / seized in an illegal-filling case"})
                 counts["seized"] = counts.get("seized", 0) + 1
             elif i % 10 == 5 and i % 20 == 5:
-                append_event(session, cylinder, EventKind.SCRAPPED, system,
-                             {"reason": "超出设计使用年限 / past its service life",
-                              "certificate_number": f"BF{i:05d}"})
+                # handed to the agency by the company; the agency scraps it (报废)
+                inspections.hand_over(session, system, code, ScrapCreate(
+                    agency_id=agency_id, reason="超出设计使用年限 / past its service life"))
+                if i % 60 == 45:  # a few still wait at the agency
+                    counts["at_agency"] = counts.get("at_agency", 0) + 1
+                    continue
+                inspections.accept_scrap(session, inspector, code, ScrapAccept(
+                    certificate_number=f"BF{n}{i:05d}"))
                 counts["scrapped"] = counts.get("scrapped", 0) + 1
             elif i % 10 == 6 and station_ids:
                 append_event(session, cylinder, EventKind.FILLED, system,
@@ -203,8 +233,6 @@ def _demo_cylinders(
 
 def _demo_deliveries(session: Session, company: Enterprise, system: Any) -> dict[str, int]:
     """Customers, a vehicle, deliveries at the door (one with a hazard), and a recall."""
-    from datetime import timedelta
-
     from ..domain.identifiers import id_number_check
     from ..domain.status import PublicStatus
     from ..models import Cylinder, Vehicle, VehicleWorker

@@ -1,9 +1,10 @@
-"""The cylinder registry: registration (建档), look-up by any code form, tags, inspections."""
+"""The cylinder registry: registration (建档), look-up by any code form, tags. Inspections are
+an agency's (services/inspections.py)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,11 +22,10 @@ from ..domain.policy import policy_for
 from ..domain.status import PublicStatus, StatusFacts, public_status
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import Cylinder, Enterprise, Station
-from ..schemas_registry import CylinderCreate, InspectionCreate, TagBind
+from ..schemas_registry import CylinderCreate, TagBind
 from .events import append_event, lock_cylinder
 
 REGISTRARS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN})
-INSPECTORS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN, Role.INSPECTOR})
 
 
 # --- codes: keys, hosts, QR text --------------------------------------------------------------
@@ -176,6 +176,10 @@ def resolve(
             spec.max_fill_kg if spec and body.water_capacity_l is None
             else round(water * models_spec.FILL_KG_PER_L, 1)
         )
+    if spec and spec.valve_type == "two_phase" and body.valve_type == "single_phase":
+        # only an agency's conversion makes a two-phase model single-phase (services/inspections)
+        raise Invalid(f"{spec.name} has a two-phase valve; a conversion is recorded by an "
+                      "inspection agency", field="valve_type", reason="VALVE_NEEDS_CONVERSION")
     if max_fill > water:  # LPG is lighter than water: more kg than litres is a typo
         raise Invalid("max_fill_kg exceeds the water capacity", field="max_fill_kg",
                       reason="MAX_FILL_TOO_HIGH")
@@ -296,7 +300,7 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
-# --- tags and inspections ----------------------------------------------------------------------
+# --- tags ----------------------------------------------------------------------------------
 
 def bind_tag(session: Session, principal: Principal, code: str, body: TagBind) -> Cylinder:
     """Bind or replace the RFID tag; the history keeps the old one (one tag, one cylinder)."""
@@ -319,46 +323,3 @@ def bind_tag(session: Session, principal: Principal, code: str, body: TagBind) -
 def inspection_interval(region_code: str) -> int:
     """Years between periodic inspections in this region (a region policy; 4 by default)."""
     return policy_for(region_code, get_settings().region_policies).inspection_interval_years
-
-
-def record_inspection(
-    session: Session, principal: Principal, code: str, body: InspectionCreate
-) -> Cylinder:
-    """A periodic inspection (GB/T 8334): the agency's next due date wins over the interval."""
-    if principal.role not in INSPECTORS:
-        raise Forbidden("Only inspectors and admins record inspections")
-    cylinder = cylinder_for(session, principal, code, for_update=True)
-    if body.inspected_on > today():
-        raise Invalid("inspected_on is in the future", field="inspected_on",
-                      reason="DATE_IN_FUTURE")
-    if body.inspected_on < cylinder.manufacture_date:
-        raise Invalid("inspected_on is before the cylinder was made", field="inspected_on",
-                      reason="DATE_BEFORE_MANUFACTURE")
-    next_due: date | None
-    if body.result == "pass":
-        next_due = body.next_due or models_spec.next_inspection_due(
-            body.inspected_on, inspection_interval(cylinder.region_code)
-        )
-    else:
-        next_due = body.next_due  # a failed cylinder has no next due date unless one is given
-    payload: dict[str, Any] = {
-        "inspected_on": body.inspected_on.isoformat(),
-        "result": body.result,
-        "next_due": next_due.isoformat() if next_due else None,
-        "agency": body.agency,
-        "report_number": body.report_number,
-        "notes": body.notes,
-    }
-    if body.valve_converted:
-        if cylinder.valve_type != "two_phase":
-            raise Invalid("valve_converted: this cylinder has no two-phase valve",
-                          field="valve_converted", reason="NOT_TWO_PHASE")
-        if body.result != "pass":
-            raise Invalid("a converted valve must pass its re-inspection to be recorded",
-                          field="valve_converted", reason="CONVERSION_NOT_PASSED")
-        append_event(session, cylinder, EventKind.VALVE_CONVERTED, principal,
-                     {"valve_type": "single_phase", "smart_valve_id": body.smart_valve_id,
-                      "agency": body.agency, "report_number": body.report_number})
-    append_event(session, cylinder, EventKind.INSPECTED, principal, payload,
-                 occurred_at=datetime.now(UTC))
-    return cylinder

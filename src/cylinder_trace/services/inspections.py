@@ -1,0 +1,227 @@
+"""What only an inspection agency records (issue 19): periodic inspections (GB/T 8334), the
+conversion of a two-phase valve, and scrapping (报废) a cylinder handed over to it.
+
+The rule of who may (domain/agencies.py) is judged when the act is recorded, so a cylinder's
+next due date, its inspection result and its valve type move only on a valid agency's record:
+the fill authorization reads those columns and needs no change. Each act is one transaction:
+the cylinder row locked, its event appended, the agency's register row written.
+
+Scrapping is a hand-over then an acceptance. The owner's admin (or a platform admin for it)
+hands the cylinder to a named agency, with the real-name record of whoever handed a recovered
+cylinder in; it is refused while a regulator's seizure holds the cylinder. A regulator in its
+region may hand over a seized cylinder (problem cylinders go to an agency to be scrapped). The
+cylinder then sits at the agency (refused at every scale: AT_INSPECTION_AGENCY) until that
+agency's inspector accepts and scraps it, or gives it back; the company cannot undo a hand-over.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from .. import pii
+from ..auth import Principal, Role
+from ..domain import models_spec
+from ..domain.agencies import REFUSAL_TEXT, InspectorFacts, refusal
+from ..domain.lifecycle import EventKind
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..models import Agency, AppUser, Cylinder, Handover, Inspection
+from ..schemas_agencies import InspectionCreate, ScrapAccept, ValveConversionCreate
+from ..schemas_lifecycle import ScrapCreate
+from . import registry
+from .agencies import facts_of, inspector_of
+from .events import append_event
+
+
+def _agency_inspector(session: Session, principal: Principal, cylinder: Cylinder | None,
+                      on: date) -> tuple[AppUser, Agency]:
+    """The caller as an agency's inspector allowed to record an act done on ``on``, or 403."""
+    mine = inspector_of(session, principal)
+    facts = facts_of(*mine) if mine else InspectorFacts(None, certificate_valid_until=None)
+    why = refusal(facts, cylinder.region_code if cylinder else None, on, registry.today())
+    if why is not None:
+        raise Forbidden(REFUSAL_TEXT[why][1], reason=str(why), detail_zh=REFUSAL_TEXT[why][0])
+    assert mine is not None
+    return mine
+
+
+def _cylinder(session: Session, principal: Principal, code: str, on: date) -> Cylinder:
+    """The agency checks who the caller is first (a company gets 403, not a look at the row),
+    then finds the cylinder in its region, locked."""
+    _agency_inspector(session, principal, None, on)
+    return registry.cylinder_for(session, principal, code, for_update=True)
+
+
+def _check_day(on: date, cylinder: Cylinder, field: str) -> None:
+    if on > registry.today():
+        raise Invalid(f"{field} is in the future", field=field, reason="DATE_IN_FUTURE")
+    if on < cylinder.manufacture_date:
+        raise Invalid(f"{field} is before the cylinder was made", field=field,
+                      reason="DATE_BEFORE_MANUFACTURE")
+
+
+def _register(session: Session, row: Inspection) -> None:
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a retry, or a report number used twice
+        raise Conflict("This agency already recorded a report with this number",
+                       reason="REPORT_NUMBER_USED") from exc
+
+
+def _agency_payload(user: AppUser, agency: Agency, report_number: str) -> dict[str, Any]:
+    return {"agency_id": str(agency.id), "agency": agency.name, "inspector_id": str(user.id),
+            "report_number": report_number}
+
+
+def record_inspection(session: Session, principal: Principal, code: str,
+                      body: InspectionCreate) -> Cylinder:
+    """A periodic inspection: the agency's stamped next due date is the cylinder's, within the
+    region's interval (an agency cannot stamp a longer one than the regulation gives)."""
+    cylinder = _cylinder(session, principal, code, body.inspected_on)
+    user, agency = _agency_inspector(session, principal, cylinder, body.inspected_on)
+    _check_day(body.inspected_on, cylinder, "inspected_on")
+    interval = registry.inspection_interval(cylinder.region_code)
+    longest = models_spec.next_inspection_due(body.inspected_on, interval)
+    if body.next_due is not None and body.next_due > longest:
+        raise Invalid(f"next_due is beyond the region's {interval}-year interval ({longest})",
+                      field="next_due", reason="NEXT_DUE_BEYOND_INTERVAL")
+    if body.valve_converted:
+        _convert(session, principal, cylinder, user, agency, body.inspected_on,
+                 body.report_number, body.smart_valve_id, passed=body.result == "pass")
+    payload = {"inspected_on": body.inspected_on.isoformat(), "result": body.result,
+               "next_due": body.next_due.isoformat() if body.next_due else None,
+               "notes": body.notes, **_agency_payload(user, agency, body.report_number)}
+    event = append_event(session, cylinder, EventKind.INSPECTED, principal, payload,
+                         occurred_at=datetime.now(UTC))
+    session.flush()
+    _register(session, Inspection(
+        cylinder_id=cylinder.id or 0, kind="inspection", agency_id=agency.id,
+        agency_name=agency.name, inspector_id=user.id, inspected_on=body.inspected_on,
+        result=body.result, next_due=body.next_due, report_number=body.report_number,
+        event_id=event.id))
+    return cylinder
+
+
+def _convert(session: Session, principal: Principal, cylinder: Cylinder, user: AppUser,
+             agency: Agency, on: date, report_number: str, smart_valve_id: str | None,
+             passed: bool = True) -> None:
+    if cylinder.valve_type != "two_phase":
+        raise Invalid("This cylinder has no two-phase valve", field="valve_converted",
+                      reason="NOT_TWO_PHASE")
+    if not passed:
+        raise Invalid("A converted valve must pass its re-inspection to be recorded",
+                      field="valve_converted", reason="CONVERSION_NOT_PASSED")
+    event = append_event(session, cylinder, EventKind.VALVE_CONVERTED, principal, {
+        "valve_type": "single_phase", "smart_valve_id": smart_valve_id,
+        "converted_on": on.isoformat(), **_agency_payload(user, agency, report_number)})
+    session.flush()
+    _register(session, Inspection(
+        cylinder_id=cylinder.id or 0, kind="valve_conversion", agency_id=agency.id,
+        agency_name=agency.name, inspector_id=user.id, inspected_on=on,
+        report_number=report_number, event_id=event.id))
+
+
+def convert_valve(session: Session, principal: Principal, code: str,
+                  body: ValveConversionCreate) -> Cylinder:
+    """气液双相 → single phase, its own event; a smart angle valve may be fitted with it."""
+    cylinder = _cylinder(session, principal, code, body.converted_on)
+    user, agency = _agency_inspector(session, principal, cylinder, body.converted_on)
+    _check_day(body.converted_on, cylinder, "converted_on")
+    _convert(session, principal, cylinder, user, agency, body.converted_on, body.report_number,
+             body.smart_valve_id)
+    return cylinder
+
+
+# --- scrapping: the hand-over and the agency's acceptance ----------------------------------
+
+def hand_over(session: Session, principal: Principal, code: str, body: ScrapCreate) -> Cylinder:
+    """The owner (or a regulator, for a seized cylinder) hands the cylinder to an agency."""
+    cylinder = registry.cylinder_for(session, principal, code, for_update=True)
+    regulator = principal.role == Role.REGULATOR
+    owner = principal.role == Role.PLATFORM_ADMIN or (
+        principal.role == Role.ENTERPRISE_ADMIN
+        and principal.enterprise_id == cylinder.owner_enterprise_id)
+    if not (owner or regulator):
+        raise Forbidden("A cylinder is handed over for scrapping by its owner's admin or a "
+                        "regulator; the agency scraps it", reason="HANDOVER_NOT_ALLOWED")
+    if cylinder.seized and not regulator:
+        raise Conflict("A regulator's seizure holds this cylinder: only a regulator hands it "
+                       "over", reason="CYLINDER_SEIZED")
+    if cylinder.location_kind == "inspection":
+        raise Conflict("The cylinder is already at an inspection agency",
+                       reason="ALREADY_HANDED_OVER")
+    agency = session.get(Agency, body.agency_id)
+    if agency is None:
+        raise Invalid("agency_id names no inspection agency", field="agency_id",
+                      reason="UNKNOWN_AGENCY")
+    payload: dict[str, Any] = {"agency_id": str(agency.id), "agency": agency.name,
+                               "reason": body.reason, "by_regulator": regulator}
+    if body.handed_in_by is not None:
+        person = body.handed_in_by
+        handover = Handover(
+            cylinder_id=cylinder.id or 0, name=person.name,
+            id_number_enc=pii.encrypt(person.id_number),
+            id_number_hash=pii.lookup_hash(person.id_number),
+            id_number_masked=pii.mask_id(person.id_number),
+            phone_enc=pii.encrypt(person.phone), phone_masked=pii.mask_phone(person.phone),
+            address=person.address)
+        session.add(handover)
+        payload["handover_id"] = str(handover.id)
+        payload["handed_in_by"] = {"name": person.name, "id_number": handover.id_number_masked,
+                                   "phone": handover.phone_masked}
+    append_event(session, cylinder, EventKind.HANDED_TO_AGENCY, principal, payload)
+    return cylinder
+
+
+def _held_by(session: Session, principal: Principal, code: str) -> tuple[
+        Cylinder, AppUser, Agency, dict[str, Any]]:
+    """A cylinder handed over to the caller's agency, locked, with its hand-over event."""
+    today = registry.today()
+    cylinder = _cylinder(session, principal, code, today)
+    user, agency = _agency_inspector(session, principal, cylinder, today)
+    if cylinder.location_kind != "inspection" or cylinder.location_id != str(agency.id):
+        raise Conflict("This cylinder was not handed over to your agency",
+                       reason="NOT_HANDED_OVER")
+    row = session.execute(text(
+        "SELECT payload FROM cylinder_event WHERE cylinder_id = :id AND kind = :kind "
+        "ORDER BY occurred_at DESC, id DESC LIMIT 1"),
+        {"id": cylinder.id, "kind": EventKind.HANDED_TO_AGENCY.value}).first()
+    if row is None:
+        raise NotFound("No hand-over of this cylinder")
+    return cylinder, user, agency, dict(row[0])
+
+
+def accept_scrap(session: Session, principal: Principal, code: str,
+                 body: ScrapAccept) -> Cylinder:
+    """The agency destroys the cylinder: scrapped for ever, its code void. A seizure made after
+    a company's hand-over still holds it (only a regulator's own hand-over passes one)."""
+    cylinder, user, agency, handed = _held_by(session, principal, code)
+    if cylinder.seized and not handed.get("by_regulator"):
+        raise Conflict("A regulator's seizure holds this cylinder", reason="CYLINDER_SEIZED")
+    today = registry.today()
+    payload = {"reason": handed.get("reason"), "certificate_number": body.certificate_number,
+               "notes": body.notes, "handover_id": handed.get("handover_id"),
+               **_agency_payload(user, agency, body.certificate_number)}
+    event = append_event(session, cylinder, EventKind.SCRAPPED, principal, payload)
+    session.flush()
+    _register(session, Inspection(
+        cylinder_id=cylinder.id or 0, kind="scrap", agency_id=agency.id,
+        agency_name=agency.name, inspector_id=user.id, inspected_on=today,
+        report_number=body.certificate_number, event_id=event.id))
+    return cylinder
+
+
+def return_handover(session: Session, principal: Principal, code: str,
+                    reason: str) -> Cylinder:
+    """The agency gives a handed-over cylinder back (not to be scrapped after all): the only
+    undoing of a hand-over, and the agency's, never the company's."""
+    cylinder, user, agency, _ = _held_by(session, principal, code)
+    append_event(session, cylinder, EventKind.RETURNED_BY_AGENCY, principal, {
+        "reason": reason, "agency_id": str(agency.id), "agency": agency.name,
+        "inspector_id": str(user.id)})
+    return cylinder
