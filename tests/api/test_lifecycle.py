@@ -98,7 +98,7 @@ def test_dispatch_lists_every_refusal(world: Any, co: Any) -> None:
 
 def test_the_whole_walk(world: Any, co: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    eid, h, wh = co["e"]["id"], co["admin"]["headers"], co["worker"]["headers"]
+    h, wh = co["admin"]["headers"], co["worker"]["headers"]
     cust = customer(world, co)
     c = full_cylinder(world, co)
     old = full_cylinder(world, co)
