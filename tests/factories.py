@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from cylinder_trace.db import get_engine
 from cylinder_trace.domain.identifiers import credit_code_check
+from cylinder_trace.domain.models_spec import add_years
 from cylinder_trace.services.accounts import create_admin
 
 PASSWORD = "correct-horse-battery"
@@ -104,8 +105,7 @@ class World:
         payload: dict[str, Any] = {"inspected_on": str(on), "result": result,
                                    "report_number": f"R-{next(_seq)}"}
         if result == "pass":
-            payload["next_due"] = str(on.replace(year=on.year + 4) if (on.month, on.day) != (2, 29)
-                                      else date(on.year + 4, 3, 1))
+            payload["next_due"] = str(add_years(on, 4))
         payload.update({k: str(v) if isinstance(v, date) else v for k, v in body.items()})
         return self.client.post(f"/api/v1/cylinders/{cylinder['code']}/inspections",
                                 headers=inspector["headers"], json=payload)
