@@ -77,6 +77,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         jobs,
         mobile,
         pages,
+        pages_agencies,
         public,
         stats,
         web,
@@ -94,6 +95,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(web.router)
     app.include_router(pages.router)
+    app.include_router(pages_agencies.router)
     from fastapi.staticfiles import StaticFiles
 
     from .api.public import TEMPLATES
