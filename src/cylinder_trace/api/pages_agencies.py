@@ -46,7 +46,7 @@ def agency_page(agency_id: uuid.UUID, request: Request, session: SessionDep,
         sees = agencies.sees_work(session, principal, agency)
         register = []
         if sees:
-            for row, code in agencies.register(session, principal, agency, 50):
+            for row, code in agencies.register(session, principal, agency, 30):
                 zh, en = RECORD_TEXT.get(row.kind, (row.kind, row.kind))
                 register.append({"at": local(row.recorded_at) if row.recorded_at else None,
                                  "code": code, "kind": row.kind, "zh": zh, "en": en,
