@@ -48,14 +48,18 @@ def facts_of(user: AppUser, agency: Agency | None) -> InspectorFacts:
                           certificate_valid_until=user.certificate_valid_until)
 
 
-def inspector_of(session: Session, principal: Principal) -> tuple[AppUser, Agency] | None:
-    """The caller's account and agency when the caller is an agency's inspector."""
+def inspector_of(session: Session, principal: Principal,
+                 lock: bool = False) -> tuple[AppUser, Agency] | None:
+    """The caller's account and agency when the caller is an agency's inspector. ``lock``
+    holds the agency row (FOR SHARE) to the end of the transaction, so an approval suspended
+    at the same moment waits for this record or refuses it, never half of both."""
     if principal.kind != "user" or principal.role != Role.INSPECTOR:
         return None
     user = session.get(AppUser, principal.id)
     if user is None or user.agency_id is None:
         return None
-    agency = session.get(Agency, user.agency_id)
+    agency = session.get(Agency, user.agency_id,
+                         with_for_update={"read": True} if lock else None)
     return (user, agency) if agency is not None else None
 
 

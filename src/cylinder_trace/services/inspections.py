@@ -40,7 +40,7 @@ from .events import append_event
 def _agency_inspector(session: Session, principal: Principal, cylinder: Cylinder | None,
                       on: date) -> tuple[AppUser, Agency]:
     """The caller as an agency's inspector allowed to record an act done on ``on``, or 403."""
-    mine = inspector_of(session, principal)
+    mine = inspector_of(session, principal, lock=True)
     facts = facts_of(*mine) if mine else InspectorFacts(None, certificate_valid_until=None)
     why = refusal(facts, cylinder.region_code if cylinder else None, on, registry.today())
     if why is not None:
