@@ -23,7 +23,7 @@ def local_day(now: datetime) -> date:
     return now.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
-def _digest(session: Session, kind: str, day: date, rows: list[Any], title_zh: str,
+def _digest(session: Session, kind: str, now: datetime, rows: list[Any], title_zh: str,
             title_en: str) -> int:
     """One notification per enterprise for the rows grouped by their first column."""
     by_enterprise: dict[Any, list[dict[str, Any]]] = {}
@@ -33,12 +33,13 @@ def _digest(session: Session, kind: str, day: date, rows: list[Any], title_zh: s
         regions[eid] = region
         by_enterprise.setdefault(eid, []).append(dict(zip(row._fields[2:], rest, strict=True)))
     written = 0
+    day = local_day(now)
     for eid, items in by_enterprise.items():
         written += notify(session, kind, f"{eid}:{day}", enterprise_id=eid,
                           region_code=regions[eid], title_zh=f"{title_zh}（{len(items)}）",
                           title_en=f"{title_en} ({len(items)})",
                           payload={"day": day.isoformat(), "count": len(items),
-                                   "items": items[:500]})
+                                   "items": items[:500]}, now=now)
     return written
 
 
@@ -51,7 +52,7 @@ def inspection_digest(session: Session, now: datetime) -> dict[str, Any]:
         "FROM cylinder WHERE status = 'active' AND next_inspection_due <= :until "
         "ORDER BY owner_enterprise_id, next_inspection_due"),
         {"day": day, "until": day + timedelta(days=RegionPolicy().due_soon_days)}).all()
-    n = _digest(session, "inspection_due", day, list(rows), "气瓶检验到期提醒",
+    n = _digest(session, "inspection_due", now, list(rows), "气瓶检验到期提醒",
                 "Cylinder inspections overdue or due soon")
     return {"cylinders": len(rows), "notifications": n}
 
@@ -65,7 +66,7 @@ def service_life_digest(session: Session, now: datetime) -> dict[str, Any]:
         "8)))::date AS ends FROM cylinder WHERE status = 'active') c "
         "WHERE ends >= :day AND ends <= :until ORDER BY owner_enterprise_id, ends"),
         {"day": day, "until": day + timedelta(days=RegionPolicy().life_ending_days)}).all()
-    n = _digest(session, "service_life_ending", day, list(rows), "气瓶设计使用年限即将到期",
+    n = _digest(session, "service_life_ending", now, list(rows), "气瓶设计使用年限即将到期",
                 "Cylinder service life ending")
     return {"cylinders": len(rows), "notifications": n}
 
@@ -92,21 +93,20 @@ def credentials_digest(session: Session, now: datetime) -> dict[str, Any]:
         "v.permit_number, v.permit_valid_until::text FROM vehicle v "
         "JOIN enterprise e ON e.id = v.enterprise_id WHERE v.permit_valid_until <= :until "
         "ORDER BY 1, 5"), {"until": until}).all()
-    n = _digest(session, "credentials_expiring", day, list(rows), "证照即将到期或已过期",
+    n = _digest(session, "credentials_expiring", now, list(rows), "证照即将到期或已过期",
                 "Licences, certificates or permits expiring")
     return {"items": len(rows), "notifications": n}
 
 
 def non_resident_check_digest(session: Session, now: datetime) -> dict[str, Any]:
     """Non-resident customers (restaurants) without a safety check in the last month."""
-    day = local_day(now)
     rows = session.execute(text(
         "SELECT c.enterprise_id, c.region_code, c.id::text AS customer_id, c.name "
         "FROM customer c WHERE c.kind = 'non_resident' AND NOT EXISTS (SELECT 1 FROM delivery d "
         "WHERE d.customer_id = c.id AND d.status = 'delivered' AND d.safety_check IS NOT NULL "
         "AND d.delivered_at >= :since) ORDER BY c.enterprise_id, c.name"),
         {"since": now - timedelta(days=30)}).all()
-    n = _digest(session, "non_resident_check_due", day, list(rows), "非居民用户月度安检未完成",
+    n = _digest(session, "non_resident_check_due", now, list(rows), "非居民用户月度安检未完成",
                 "Non-resident customers without a safety check this month")
     return {"customers": len(rows), "notifications": n}
 
@@ -118,7 +118,7 @@ def hazards_overdue_digest(session: Session, now: datetime) -> dict[str, Any]:
         "SELECT enterprise_id, region_code, id::text AS hazard_id, item, deadline::text "
         "FROM hazard WHERE status = 'open' AND deadline < :day ORDER BY enterprise_id, deadline"),
         {"day": day}).all()
-    n = _digest(session, "hazards_overdue", day, list(rows), "隐患整改逾期",
+    n = _digest(session, "hazards_overdue", now, list(rows), "隐患整改逾期",
                 "Hazards past their deadline")
     by_region: dict[str, int] = {}
     for row in rows:
@@ -127,7 +127,7 @@ def hazards_overdue_digest(session: Session, now: datetime) -> dict[str, Any]:
         n += notify(session, "hazards_overdue_region", f"{region}:{day}", enterprise_id=None,
                     region_code=region, title_zh=f"辖区隐患整改逾期（{count}）",
                     title_en=f"Hazards past their deadline in the region ({count})",
-                    payload={"day": day.isoformat(), "count": count})
+                    payload={"day": day.isoformat(), "count": count}, now=now)
     return {"hazards": len(rows), "notifications": n}
 
 
