@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from cylinder_trace.db import get_engine
 from cylinder_trace.domain.models_spec import add_years
 from cylinder_trace.services.registry import today
 from tests.api.test_health_and_errors import assert_problem
@@ -38,6 +40,14 @@ def reasons(world: Any, co: dict[str, Any], c: dict[str, Any]) -> set[str]:
                           headers=co["key"])
     assert r.status_code in (200, 201), r.text
     return {x["code"] for x in r.json()["reasons"]}
+
+
+def notified(kind: str) -> list[tuple[str, str]]:
+    """The owners told of this kind of thing, through the outbox."""
+    with get_engine().connect() as conn:
+        rows = conn.execute(text("SELECT enterprise_id::text, payload->>'code' FROM notification "
+                                 "WHERE kind = :k ORDER BY created_at"), {"k": kind})
+        return [(r[0], r[1]) for r in rows]
 
 
 def passing(report: str, on: date | None = None, **extra: Any) -> dict[str, Any]:
@@ -202,6 +212,7 @@ def test_a_company_cannot_scrap_alone_the_agencys_acceptance_scraps_it(
     rows = world.client.get(f"/api/v1/agencies/{agency['agency_id']}/inspections",
                             headers=world.admin).json()
     assert [(x["kind"], x["report_number"]) for x in rows] == [("scrap", "BF-1")]
+    assert notified("cylinder_scrapped") == [(co["e"]["id"], c["code"])]
 
 
 def test_the_agency_may_give_a_handed_over_cylinder_back_the_company_may_not(
@@ -217,6 +228,7 @@ def test_the_agency_may_give_a_handed_over_cylinder_back_the_company_may_not(
     r = world.client.post(url, headers=agency["headers"], json={"reason": "检验合格，无需报废"})
     assert r.status_code == 200 and r.json()["location_kind"] is None
     assert reasons(world, co, c) == set()
+    assert notified("cylinder_returned_by_agency") == [(co["e"]["id"], c["code"])]
 
 
 def test_a_regulators_seizure_still_blocks_a_company_scrap(

@@ -35,6 +35,7 @@ from ..schemas_lifecycle import ScrapCreate
 from . import registry
 from .agencies import facts_of, inspector_of
 from .events import append_event
+from .notifications import notify
 
 
 def _agency_inspector(session: Session, principal: Principal, cylinder: Cylinder | None,
@@ -209,6 +210,13 @@ def accept_scrap(session: Session, principal: Principal, code: str,
                **_agency_payload(user, agency, body.certificate_number)}
     event = append_event(session, cylinder, EventKind.SCRAPPED, principal, payload)
     session.flush()
+    # the owner hears of it through the outbox, in this same transaction
+    notify(session, "cylinder_scrapped", cylinder.code, enterprise_id=cylinder.owner_enterprise_id,
+           region_code=cylinder.region_code,
+           title_zh=f"气瓶 {cylinder.code} 已由 {agency.name} 报废",
+           title_en=f"Cylinder {cylinder.code} was scrapped by {agency.name}",
+           payload={"code": cylinder.code, "agency_id": str(agency.id),
+                    "certificate_number": body.certificate_number})
     _register(session, Inspection(
         cylinder_id=cylinder.id or 0, kind="scrap", agency_id=agency.id,
         agency_name=agency.name, inspector_id=user.id, inspected_on=today,
@@ -221,7 +229,13 @@ def return_handover(session: Session, principal: Principal, code: str,
     """The agency gives a handed-over cylinder back (not to be scrapped after all): the only
     undoing of a hand-over, and the agency's, never the company's."""
     cylinder, user, agency, _ = _held_by(session, principal, code)
-    append_event(session, cylinder, EventKind.RETURNED_BY_AGENCY, principal, {
+    event = append_event(session, cylinder, EventKind.RETURNED_BY_AGENCY, principal, {
         "reason": reason, "agency_id": str(agency.id), "agency": agency.name,
         "inspector_id": str(user.id)})
+    notify(session, "cylinder_returned_by_agency",
+           f"{cylinder.code}:{event.occurred_at.isoformat()}",
+           enterprise_id=cylinder.owner_enterprise_id, region_code=cylinder.region_code,
+           title_zh=f"气瓶 {cylinder.code} 已由 {agency.name} 退回，未报废",
+           title_en=f"Cylinder {cylinder.code} was returned by {agency.name}, not scrapped",
+           payload={"code": cylinder.code, "agency_id": str(agency.id), "reason": reason})
     return cylinder
