@@ -102,13 +102,13 @@ def principal_for_token(session: SessionDep, token: str) -> Principal:
     if row is None:
         raise NotAuthenticated("The bearer token names no session")
     user, ended_at, ended_reason, expires_at = row
+    if not user.active:
+        raise AccountDisabled("The account is disabled")
     if ended_at is not None:
         raise SessionEnded(f"The session has ended ({ended_reason}); log in again",
                            reason=ended_reason)
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise SessionEnded("The session has expired; log in again", reason="expired")
-    if not user.active:
-        raise AccountDisabled("The account is disabled")
     return Principal(
         kind="user",
         id=user.id,
