@@ -66,6 +66,7 @@ def change_password(session: Session, principal: Principal, current: str, new: s
     except NotAuthenticated as exc:
         # 403, not 401: the session is fine, the password typed is not.
         raise Forbidden("The current password is wrong", reason="WRONG_PASSWORD") from exc
+    session.refresh(user, with_for_update=True)  # two changes at once: one after the other
     user.password_hash = hash_password(new)
     session.add(user)
     end_all(session, user.id, "password_changed")
