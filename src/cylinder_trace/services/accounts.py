@@ -303,7 +303,9 @@ def check_password(session: Session, username: str, password: str,
         session.commit()
         raise TooMany("Too many failed logins; try again later")
     user = session.get(AppUser, row.id) if row is not None else None
-    if user is None or not verify_password(password, user.password_hash) or not user.active:
+    # Checked for an unknown name too (against a dummy hash): the time does not tell names.
+    matches = verify_password(password, user.password_hash if user is not None else None)
+    if user is None or not matches or not user.active:
         if row is not None and row.failed_logins >= settings.login_max_failures:
             session.execute(_LOCK, {"id": row.id, "until": until})
             session.commit()
