@@ -103,6 +103,9 @@ class AppUser(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = _ts(nullable=True, default_now=False)
     created_at: datetime | None = _ts()
+    # Who disabled the account (a role): one disabled by a platform admin is enabled only by one.
+    disabled_at: datetime | None = _ts(nullable=True, default_now=False)
+    disabled_by_role: str | None = Field(default=None, max_length=24)
 
 
 class ApiKey(SQLModel, table=True):
@@ -118,6 +121,35 @@ class ApiKey(SQLModel, table=True):
     created_by: uuid.UUID | None = None
     created_at: datetime | None = _ts()
     revoked_at: datetime | None = _ts(nullable=True, default_now=False)
+    # Disabled is reversible (revoked is not); the role that disabled it, as for users.
+    disabled_at: datetime | None = _ts(nullable=True, default_now=False)
+    disabled_by_role: str | None = Field(default=None, max_length=24)
+
+
+class UserSession(SQLModel, table=True):
+    """A login: the bearer token or page cookie carries this row's id as its ``jti``, and every
+    request checks the row, so ending it (logout, password change, disable) is immediate on every
+    instance."""
+
+    __tablename__ = "user_session"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _fk("app_user.id")
+    created_at: datetime | None = _ts()
+    expires_at: datetime | None = _ts()
+    ended_at: datetime | None = _ts(nullable=True, default_now=False)
+    ended_reason: str | None = Field(default=None, max_length=24)
+
+
+class DeploymentKey(SQLModel, table=True):
+    """The deployment's root secret when none is configured: created once by the first
+    instance, read by every other, so labels and sessions verify on all of them."""
+
+    __tablename__ = "deployment_key"
+
+    name: str = Field(primary_key=True, max_length=32)
+    secret: str
+    created_at: datetime | None = _ts()
 
 
 class Vehicle(SQLModel, table=True):
@@ -403,6 +435,9 @@ class Delivery(SQLModel, table=True):
     otp_expires_at: datetime | None = _ts(nullable=True, default_now=False)
     customer_confirmed_at: datetime | None = _ts(nullable=True, default_now=False)
     customer_confirmation: str | None = Field(default=None, max_length=16)  # otp | signature
+    # Wrong codes typed for the current code (void at the limit) and codes sent in all.
+    otp_attempts: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    otp_sends: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     signature_png: str | None = None  # base64, when signed on the phone
 
 

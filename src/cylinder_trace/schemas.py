@@ -111,6 +111,7 @@ class ApiKeyOut(BaseModel):
     label: str
     created_at: datetime | None
     revoked_at: datetime | None
+    disabled_at: datetime | None = None
 
 
 class UserCreate(Strict):
@@ -166,6 +167,15 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(min_length=8, max_length=200)
+
+
+class PasswordReset(Strict):
+    new_password: str = Field(min_length=8, max_length=200)
 
 
 class Health(BaseModel):

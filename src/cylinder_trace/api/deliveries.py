@@ -155,6 +155,16 @@ def customer_confirmation(delivery_id: uuid.UUID, body: CustomerConfirm, session
     return delivery_out(d)
 
 
+@router.post("/deliveries/{delivery_id}/customer-code", response_model=DeliveryOut,
+             tags=["deliveries"])
+def resend_customer_code(delivery_id: uuid.UUID, session: SessionDep,
+                         principal: CurrentPrincipal) -> DeliveryOut:
+    """Send the customer a new one-time code (the last one is void from now on)."""
+    d = delivery.resend_code(session, principal, delivery_id)
+    session.commit()
+    return delivery_out(d)
+
+
 @router.get("/hazards", response_model=list[HazardOut], tags=["hazards"])
 def list_hazards(
     session: SessionDep, principal: CurrentPrincipal,

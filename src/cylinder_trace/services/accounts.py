@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -21,7 +21,8 @@ from ..schemas import (
     UserCreate,
     VehicleCreate,
 )
-from ..security import api_key_hash, hash_password, make_token, new_api_key, verify_password
+from ..security import api_key_hash, hash_password, new_api_key, verify_password
+from . import sessions
 
 
 def set_licence(obj: Any, prefix: str, licence: Licence | None) -> None:
@@ -260,8 +261,10 @@ def create_admin(session: Session, username: str, password: str) -> AppUser:
     if existing is not None:
         existing.password_hash = hash_password(password)
         existing.role = Role.PLATFORM_ADMIN.value
-        existing.active = True
+        existing.active, existing.disabled_at, existing.disabled_by_role = True, None, None
+        existing.failed_logins, existing.locked_until = 0, None
         session.add(existing)
+        sessions.end_all(session, existing.id, "password_reset")
         session.commit()
         return existing
     user = AppUser(
@@ -272,33 +275,54 @@ def create_admin(session: Session, username: str, password: str) -> AppUser:
     return user
 
 
-def login(session: Session, username: str, password: str, now: datetime | None = None) -> str:
-    """A bearer token for valid credentials; repeated failures lock the account for a while."""
+# The attempt is counted before the password is checked, in one statement: concurrent wrong
+# passwords each get their own number, so no more than login_max_failures of them are ever
+# checked per lock-out, however many arrive at once. An expired lock starts the count again.
+_RESERVE_ATTEMPT = text("""
+UPDATE app_user SET
+    failed_logins = CASE WHEN locked_until <= :now THEN 1 ELSE failed_logins + 1 END,
+    locked_until = CASE WHEN locked_until <= :now THEN NULL ELSE locked_until END
+WHERE username = :username
+RETURNING id, failed_logins, locked_until
+""")
+_LOCK = text("UPDATE app_user SET locked_until = :until WHERE id = :id AND "
+             "(locked_until IS NULL OR locked_until < :until)")
+
+
+def check_password(session: Session, username: str, password: str,
+                   now: datetime | None = None) -> AppUser:
+    """The active user these credentials name, else NotAuthenticated; TooMany while locked.
+    Logging in and changing one's password both pass here: one lock-out for both."""
     settings = get_settings()
     now = now or datetime.now(UTC)
-    user = session.scalars(select(AppUser).where(col(AppUser.username) == username)).first()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
+    until = now + timedelta(seconds=settings.login_lockout_seconds)
+    row = session.execute(_RESERVE_ATTEMPT, {"now": now, "username": username}).first()
+    session.commit()  # the count holds before the (slow) password check, and frees the row
+    if row is not None and row.locked_until is not None and row.locked_until > now:
         raise TooMany("Too many failed logins; try again later")
-    if user is None or not user.active or not verify_password(password, user.password_hash):
-        if user is not None:
-            failures = user.failed_logins + 1
-            locked = (
-                now + timedelta(seconds=settings.login_lockout_seconds)
-                if failures >= settings.login_max_failures
-                else None
-            )
-            session.execute(
-                update(AppUser)
-                .where(col(AppUser.id) == user.id)  # type: ignore[arg-type]
-                .values(failed_logins=0 if locked else failures, locked_until=locked)
-            )
+    if row is not None and row.failed_logins > settings.login_max_failures:
+        session.execute(_LOCK, {"id": row.id, "until": until})
+        session.commit()
+        raise TooMany("Too many failed logins; try again later")
+    user = session.get(AppUser, row.id) if row is not None else None
+    # Checked for an unknown name too (against a dummy hash): the time does not tell names.
+    matches = verify_password(password, user.password_hash if user is not None else None)
+    if user is None or not matches or not user.active:
+        if row is not None and row.failed_logins >= settings.login_max_failures:
+            session.execute(_LOCK, {"id": row.id, "until": until})
             session.commit()
         raise NotAuthenticated("Wrong username or password")
-    if user.failed_logins:
-        user.failed_logins = 0
-        session.add(user)
-        session.commit()
-    return make_token(settings.resolved_secret_key(), str(user.id), settings.token_ttl_minutes * 60)
+    user.failed_logins, user.locked_until = 0, None
+    session.add(user)
+    return user
+
+
+def login(session: Session, username: str, password: str, now: datetime | None = None) -> str:
+    """A bearer token for valid credentials; repeated failures lock the account for a while."""
+    user = check_password(session, username, password, now)
+    token = sessions.start(session, user, now)
+    session.commit()
+    return token
 
 
 # --- vehicles ----------------------------------------------------------------------------

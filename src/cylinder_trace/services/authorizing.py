@@ -54,7 +54,7 @@ SELECT r.n, k.station_id, s.enterprise_id, s.locked, s.region_code,
        a.id, a.station_id, a.expires_at
 FROM json_to_recordset(%(rows)s::json)
      AS r(n int, key_hash text, code text, external text, tag text, badge text)
-LEFT JOIN api_key k ON k.key_hash = r.key_hash AND k.revoked_at IS NULL
+LEFT JOIN api_key k ON k.key_hash = r.key_hash AND k.revoked_at IS NULL AND k.disabled_at IS NULL
 LEFT JOIN station s ON s.id = k.station_id
 LEFT JOIN enterprise e ON e.id = s.enterprise_id
 LEFT JOIN cylinder t ON t.rfid = r.tag

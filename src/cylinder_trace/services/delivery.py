@@ -212,12 +212,7 @@ def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
         delivery.customer_confirmation = "signature"
         delivery.customer_confirmed_at = now
     else:
-        code = f"{secrets.randbelow(10**6):06d}"
-        delivery.otp_hash = hashlib.sha256(f"{delivery.id}:{code}".encode()).hexdigest()
-        delivery.otp_expires_at = now + timedelta(minutes=get_settings().otp_ttl_minutes)
-        messages.provider().send(pii.decrypt(customer.phone_enc),
-                                 f"【气瓶配送】确认码 {code}，请交给送气工以确认收货。"
-                                 f" Delivery code {code}.")
+        _send_code(delivery, customer, now)
     session.add(delivery)
     session.flush()
     answer = delivery_out(delivery, [h.id for h in hazards]).model_dump(mode="json")
@@ -226,21 +221,78 @@ def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
     return 200, answer
 
 
+def _send_code(delivery: Delivery, customer: Customer, now: datetime) -> None:
+    """A fresh one-time code to the customer's phone; the one before it is void."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    delivery.otp_hash = hashlib.sha256(f"{delivery.id}:{code}".encode()).hexdigest()
+    delivery.otp_expires_at = now + timedelta(minutes=get_settings().otp_ttl_minutes)
+    delivery.otp_attempts = 0
+    delivery.otp_sends += 1
+    messages.provider().send(pii.decrypt(customer.phone_enc),
+                             f"【气瓶配送】确认码 {code}，请交给送气工以确认收货。"
+                             f" Delivery code {code}.")
+
+
+def _code_delivery(session: Session, principal: Principal, delivery_id: uuid.UUID) -> Delivery:
+    """The delivery whose customer code this caller may type or re-send: its own worker, or
+    its company's admin. Not a station key, an operator or a regulator: the code proves the
+    customer received the cylinders from the worker at the door."""
+    delivery = delivery_for(session, principal, delivery_id, for_update=True)
+    if principal.role == Role.DELIVERY_WORKER and principal.id == delivery.worker_id:
+        return delivery
+    if principal.role == Role.ENTERPRISE_ADMIN and principal.enterprise_id == \
+            delivery.enterprise_id:
+        return delivery
+    raise Forbidden("Only the delivery's worker or its company's admin enters the customer's code")
+
+
 def customer_confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
                      code: str) -> Delivery:
-    """The customer's side: the one-time code they received, typed on the worker's phone."""
-    delivery = delivery_for(session, principal, delivery_id, for_update=True)
+    """The customer's side: the one-time code they received, typed on the worker's phone.
+    Each wrong code counts (the row is locked, so concurrent guesses count one by one); at
+    otp_max_attempts the code is void and a new one must be sent. A wrong answer commits its
+    count here, since the error that follows rolls the request back."""
+    delivery = _code_delivery(session, principal, delivery_id)
     if delivery.customer_confirmed_at is not None:
         return delivery
     expected = hashlib.sha256(f"{delivery.id}:{code.strip()}".encode()).hexdigest()
-    if delivery.otp_hash is None or delivery.otp_expires_at is None:
+    if delivery.otp_sends == 0:
         raise Conflict("No code was sent for this delivery", reason="NO_CODE_SENT")
+    if delivery.otp_hash is None or delivery.otp_expires_at is None:
+        raise Conflict("Too many wrong codes: this code is void, send a new one",
+                       reason="CODE_VOID")
     if delivery.otp_expires_at < datetime.now(UTC):
         raise Conflict("The code has expired", reason="CODE_EXPIRED")
     if not hmac.compare_digest(expected, delivery.otp_hash):
-        raise Invalid("The code is wrong", field="code", reason="WRONG_CODE")
+        delivery.otp_attempts += 1
+        left = max(0, get_settings().otp_max_attempts - delivery.otp_attempts)
+        if left == 0:
+            delivery.otp_hash, delivery.otp_expires_at = None, None
+        session.add(delivery)
+        session.commit()
+        raise Invalid("The code is wrong", field="code", reason="WRONG_CODE",
+                      attempts_left=left)
     delivery.customer_confirmation = "otp"
     delivery.customer_confirmed_at = datetime.now(UTC)
+    delivery.otp_hash, delivery.otp_expires_at = None, None  # used: it cannot confirm twice
+    session.add(delivery)
+    return delivery
+
+
+def resend_code(session: Session, principal: Principal, delivery_id: uuid.UUID) -> Delivery:
+    """A new code to the customer (the last expired, was lost, or was void after wrong tries).
+    At most otp_max_sends per delivery: guessing stays bounded, and the phone is not spammed."""
+    delivery = _code_delivery(session, principal, delivery_id)
+    if delivery.customer_confirmed_at is not None:
+        raise Conflict("The customer has already confirmed", reason="ALREADY_CONFIRMED")
+    if delivery.status != "delivered" or delivery.otp_sends == 0:
+        raise Conflict("No code was sent for this delivery", reason="NO_CODE_SENT")
+    if delivery.otp_sends >= get_settings().otp_max_sends:
+        raise Conflict("No more codes for this delivery: confirm it with a signature",
+                       reason="TOO_MANY_CODES")
+    customer = session.get(Customer, delivery.customer_id)
+    assert customer is not None
+    _send_code(delivery, customer, datetime.now(UTC))
     session.add(delivery)
     return delivery
 
