@@ -14,11 +14,14 @@ from .db import dispose_engine, init_engine
 from .errors import install_error_handlers
 from .limits import BodyLimit, RateLimit, SecurityHeaders
 from .observe import Observe, metrics_response
+from .services.reports import MAX_PHOTOS
 
 log = logging.getLogger(__name__)
 
 # Routes whose bodies may be larger than the default limit (bulk CSV import).
 LARGE_BODY_PATHS = ("/api/v1/cylinders/import",)
+# Public reports carry up to three photos (each size-checked by the service).
+REPORT_PATHS = ("/report", "/api/v1/public/reports")
 
 
 def create_app(database_url: str | None = None) -> FastAPI:
@@ -59,12 +62,15 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Observe)
     app.add_middleware(RateLimit, login_per_minute=settings.rate_login_per_minute,
-                       public_per_minute=settings.rate_public_per_minute)
+                       public_per_minute=settings.rate_public_per_minute,
+                       report_per_minute=settings.rate_report_per_minute)
     app.add_middleware(
         BodyLimit,
         default_limit=settings.max_body_bytes,
         large_limit=settings.max_import_bytes,
         large_paths=LARGE_BODY_PATHS,
+        path_limits=dict.fromkeys(
+            REPORT_PATHS, MAX_PHOTOS * settings.report_photo_max_bytes + 65536),
     )
 
     from .api import (
@@ -77,6 +83,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         mobile,
         pages,
         public,
+        reports,
         stats,
         web,
     )
@@ -90,6 +97,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(cylinders.router)
     app.include_router(fills.router)
     app.include_router(public.router)
+    app.include_router(reports.router)
+    app.include_router(reports.pages)
     app.include_router(web.router)
     app.include_router(pages.router)
     from fastapi.staticfiles import StaticFiles
