@@ -80,6 +80,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         deliveries,
         fills,
         jobs,
+        licences,
         mobile,
         pages,
         public,
@@ -98,6 +99,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(fills.router)
     app.include_router(public.router)
     app.include_router(reports.router)
+    app.include_router(licences.router)
+    app.include_router(licences.pages)
     app.include_router(reports.pages)
     app.include_router(web.router)
     app.include_router(pages.router)

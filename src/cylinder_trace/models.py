@@ -590,3 +590,44 @@ class ReportPhoto(SQLModel, table=True):
     size: int
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime | None = _ts()
+
+
+class LicenceChange(SQLModel, table=True):
+    """A regulator's change of a company's or a station's licence: suspend, reinstate, revoke,
+    renew; applied on its effective day (at once when that is today)."""
+
+    __tablename__ = "licence_change"
+    __table_args__ = (Index("ix_licence_change_pending", "effective_on",
+                            postgresql_where=text("applied_at IS NULL")),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enterprise_id: uuid.UUID = _fk("enterprise.id")
+    station_id: uuid.UUID | None = _fk("station.id", nullable=True)
+    licence: str = Field(max_length=12)  # filling | operating
+    action: str = Field(max_length=12)
+    reason: str = Field(max_length=500)
+    effective_on: date
+    number: str | None = Field(default=None, max_length=64)
+    valid_until: date | None = None
+    status_before: str | None = Field(default=None, max_length=12)
+    status_after: str = Field(max_length=12)
+    actor: str = Field(max_length=60)
+    actor_role: str = Field(max_length=30)
+    applied_at: datetime | None = _ts(nullable=True, default_now=False)
+    created_at: datetime | None = _ts()
+
+
+class EnforcementRecord(SQLModel, table=True):
+    """A penalty, a summons of the managers (约谈) or a warning recorded against a company."""
+
+    __tablename__ = "enforcement_record"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enterprise_id: uuid.UUID = _fk("enterprise.id")
+    kind: str = Field(max_length=12)
+    decided_on: date
+    reason: str = Field(max_length=1000)
+    document_number: str | None = Field(default=None, max_length=64)
+    amount_yuan: int | None = None
+    actor: str = Field(max_length=60)
+    created_at: datetime | None = _ts()
