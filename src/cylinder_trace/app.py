@@ -75,6 +75,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     from .api import (
         admin,
+        audit,
         custody,
         cylinders,
         deliveries,
@@ -90,6 +91,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
 
     app.include_router(admin.router)
+    app.include_router(audit.router)
     app.include_router(stats.router)
     app.include_router(jobs.router)
     app.include_router(mobile.router)  # before /deliveries/{id}

@@ -14,7 +14,7 @@ from ..auth import Principal, Role
 from ..domain import licences as rules
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import EnforcementRecord, Enterprise, LicenceChange, Station
-from . import registry
+from . import audit, registry
 from .notifications import notify
 from .reminders import local_day
 
@@ -89,6 +89,13 @@ def change_licence(
         session.add(holder)
     session.add(change)
     session.flush()
+    audit.record(session, principal, f"licence.{act.value}", "station" if station else
+                 "enterprise", (station or enterprise).id, enterprise_id=enterprise.id,
+                 region_code=station.region_code if station else enterprise.region_code,
+                 before={"licence": kind.value, "status": before},
+                 after={"licence": kind.value, "status": change.status_after,
+                        "effective_on": effective_on, "reason": reason, "number": number,
+                        "valid_until": valid_until})
     zh, en = rules.ACTION_TEXT[act]
     what_zh = "气瓶充装许可证" if kind == rules.LicenceKind.FILLING else "燃气经营许可证"
     notify(session, "licence_changed", str(change.id), enterprise_id=enterprise.id,
@@ -170,6 +177,10 @@ def record_enforcement(
                                amount_yuan=amount_yuan, actor=principal.actor)
     session.add(record)
     session.flush()
+    audit.record(session, principal, f"enforcement.{k.value}", "enterprise", enterprise.id,
+                 enterprise_id=enterprise.id, region_code=enterprise.region_code,
+                 after={"record_id": record.id, "decided_on": decided_on, "reason": reason,
+                        "document_number": document_number, "amount_yuan": amount_yuan})
     zh, en = rules.ENFORCEMENT_TEXT[k]
     notify(session, "enforcement_recorded", str(record.id), enterprise_id=enterprise.id,
            region_code=enterprise.region_code, title_zh=f"{zh}：{enterprise.name}",

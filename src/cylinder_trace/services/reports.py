@@ -22,7 +22,7 @@ from ..domain import reports as rules
 from ..domain.identifiers import is_valid_region_code, region_prefix
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import Enterprise, PublicReport, ReportPhoto
-from . import registry
+from . import audit, registry
 from .notifications import notify
 
 log = logging.getLogger(__name__)
@@ -194,6 +194,10 @@ def answer(session: Session, principal: Principal, report_id: uuid.UUID, status:
     answer_text = _clean(answer_text, 2000)
     if new in rules.CLOSED and not answer_text:
         raise Invalid("Closing a report needs an answer to the reporter", reason="REPORT_ANSWER")
+    audit.record(session, principal, f"report.{new.value}", "public_report", report.id,
+                 enterprise_id=report.enterprise_id, region_code=report.region_code,
+                 before={"status": report.status}, after={"status": new.value,
+                                                          "answer": answer_text})
     report.status = new.value
     if answer_text:
         report.answer = answer_text
@@ -225,6 +229,11 @@ def set_public_contacts(session: Session, principal: Principal, enterprise_id: u
         v = _clean(value, 30)
         if v is not None and not all(ch.isdigit() or ch in "+- " for ch in v):
             raise Invalid("A phone number has digits, spaces, + and - only", reason="PHONE")
+    audit.record(session, principal, "enterprise.public_contacts", "enterprise", enterprise.id,
+                 enterprise_id=enterprise.id, region_code=enterprise.region_code,
+                 before={"complaint_line": enterprise.complaint_phone,
+                         "emergency_line": enterprise.emergency_phone},
+                 after={"complaint_line": complaint_phone, "emergency_line": emergency_phone})
     enterprise.complaint_phone = _clean(complaint_phone, 30)
     enterprise.emergency_phone = _clean(emergency_phone, 30)
     session.add(enterprise)
