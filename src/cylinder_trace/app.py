@@ -76,6 +76,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from .api import (
         admin,
         audit,
+        campaign,
         custody,
         cylinders,
         deliveries,
@@ -92,6 +93,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     app.include_router(admin.router)
     app.include_router(audit.router)
+    app.include_router(campaign.router)
+    app.include_router(campaign.pages)
     app.include_router(stats.router)
     app.include_router(jobs.router)
     app.include_router(mobile.router)  # before /deliveries/{id}

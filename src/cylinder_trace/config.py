@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     report_phone: str = "12315"
     # The public's reports (举报): days a regulator has to answer, and the photo limits.
     report_answer_days: int = 7
+    # The campaign's deadlines ({name: date}); the defaults are the seed plans' (Chongqing's
+    # records by October 2021, Da'an's door-step checks in the system from 30 September 2023).
+    campaign_deadlines: dict[str, str] = {"records": "2021-10-31", "door_checks": "2023-09-30"}
     report_photo_max_bytes: int = 2 * 1024 * 1024
     code_prefix: str = "CT"
     # "ID:SECRET,ID:SECRET"; the first is the one that signs new labels, the rest still verify.

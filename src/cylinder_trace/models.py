@@ -664,3 +664,20 @@ class AuditEntry(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64)
+
+
+class StockDeclaration(SQLModel, table=True):
+    """The number of cylinders a region counted for one company in one district (底数): the
+    target that registration is measured against. The latest declaration counts."""
+
+    __tablename__ = "stock_declaration"
+    __table_args__ = (Index("ix_stock_declaration_target", "enterprise_id", "region_code",
+                            "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enterprise_id: uuid.UUID = Field(foreign_key="enterprise.id")
+    region_code: str = Field(max_length=6)
+    declared_stock: int
+    declared_on: date
+    actor: str = Field(max_length=60)
+    created_at: datetime | None = _ts()
