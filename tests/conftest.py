@@ -22,6 +22,7 @@ os.environ.setdefault("CYLINDER_TRACE_DATA_DIR", str(ROOT / ".data" / "test"))
 # Every test client comes from one address; tests/attacks/test_limits.py checks the limits.
 os.environ.setdefault("CYLINDER_TRACE_RATE_LOGIN_PER_MINUTE", "1000000")
 os.environ.setdefault("CYLINDER_TRACE_RATE_PUBLIC_PER_MINUTE", "1000000")
+os.environ.setdefault("CYLINDER_TRACE_RATE_REPORT_PER_MINUTE", "1000000")
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     # Shown on the public cylinder page: where the public reports a problem (12315 is the
     # market regulators' hotline; a city may prefer 12345 or its own number).
     report_phone: str = "12315"
+    # The public's reports (举报): days a regulator has to answer, and the photo limits.
+    report_answer_days: int = 7
+    # The campaign's deadlines ({name: date}); the defaults are the seed plans' (Chongqing's
+    # records by October 2021, Da'an's door-step checks in the system from 30 September 2023).
+    campaign_deadlines: dict[str, str] = {"records": "2021-10-31", "door_checks": "2023-09-30"}
+    report_photo_max_bytes: int = 2 * 1024 * 1024
     code_prefix: str = "CT"
     # "ID:SECRET,ID:SECRET"; the first is the one that signs new labels, the rest still verify.
     code_signing_keys: str = ""
@@ -72,6 +78,7 @@ class Settings(BaseSettings):
     # Per client address and minute (in each worker process).
     rate_login_per_minute: int = 20
     rate_public_per_minute: int = 120
+    rate_report_per_minute: int = 5  # reports sent from one address (no account needed)
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
     scheduler_enabled: bool = True

@@ -139,6 +139,14 @@ def test_an_expired_suspended_or_too_recent_approval_cannot(
                        json={"approval": dict(approval, status="valid")})
     assert inspect(world, h3, c, passing("JY-3")).status_code == 201
     assert reasons(world, co, c) == set()
+    # each approval change is on the audit trail, before and after, for the region's regulator
+    regulator = world.user("regulator", region_codes=["500000"])["headers"]
+    trail = world.client.get("/api/v1/audit", params={"subject_kind": "agency",
+                                                       "subject_id": good["id"]},
+                             headers=regulator).json()["items"]
+    assert [(e["action"], e["before"]["approval_status"], e["after"]["approval_status"])
+            for e in trail if e["action"] == "agency.approval"] == [
+        ("agency.approval", "suspended", "valid"), ("agency.approval", "valid", "suspended")]
 
 
 def test_an_inspector_whose_certificate_expired_cannot(world: Any, co: dict[str, Any]) -> None:

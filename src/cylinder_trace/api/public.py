@@ -33,10 +33,11 @@ _WHY = {
 _UNKNOWN = ("该编码没有登记在案。", "No cylinder is registered under this code.")
 
 
-def _unknown(request: Request, why: tuple[str, str]) -> HTMLResponse:
+def _unknown(request: Request, why: tuple[str, str], scanned: str) -> HTMLResponse:
     return templates.TemplateResponse(
         request, "public_unknown.html",
-        {"why_zh": why[0], "why_en": why[1], "report_phone": get_settings().report_phone},
+        {"why_zh": why[0], "why_en": why[1], "report_phone": get_settings().report_phone,
+         "scanned": scanned[:200]},
         status_code=404,
     )
 
@@ -45,10 +46,11 @@ def _page(request: Request, session: SessionDep, code: str, signature: str | Non
     text = code if signature is None else f"{code}/{signature}"
     parsed = registry.parse(text)
     if parsed.code is None or parsed.error == codes.ScanError.BAD_CHECK_CHARACTER:
-        return _unknown(request, _WHY.get(parsed.error, _UNKNOWN) if parsed.error else _UNKNOWN)
+        return _unknown(request, _WHY.get(parsed.error, _UNKNOWN) if parsed.error else _UNKNOWN,
+                        text)
     cylinder = registry.find_by_parsed(session, parsed)
     if cylinder is None:
-        return _unknown(request, _UNKNOWN)
+        return _unknown(request, _UNKNOWN, text)
     status = registry.status_of(cylinder)
     zh, en, colour = STATUS_TEXT[status]
     owner = session.get(Enterprise, cylinder.owner_enterprise_id)
@@ -67,6 +69,8 @@ def _page(request: Request, session: SessionDep, code: str, signature: str | Non
         "last_fill": cylinder.last_fill_at.date().isoformat() if cylinder.last_fill_at else None,
         "life_ends": life_ends.isoformat(),
         "report_phone": get_settings().report_phone,
+        "complaint_phone": owner.complaint_phone if owner else None,
+        "emergency_phone": owner.emergency_phone if owner else None,
     })
 
 

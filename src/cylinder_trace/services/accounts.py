@@ -22,7 +22,7 @@ from ..schemas import (
     VehicleCreate,
 )
 from ..security import api_key_hash, hash_password, new_api_key, verify_password
-from . import sessions
+from . import audit, sessions
 
 
 def set_licence(obj: Any, prefix: str, licence: Licence | None) -> None:
@@ -146,6 +146,9 @@ def set_station_lock(
     station.locked_reason = reason if locked else None
     station.locked_at = datetime.now(UTC) if locked else None
     session.add(station)
+    audit.record(session, principal, "station.lock" if locked else "station.unlock", "station",
+                 station.id, enterprise_id=station.enterprise_id, region_code=station.region_code,
+                 after={"locked": locked, "reason": reason})
     session.commit()
     return station
 
@@ -169,6 +172,9 @@ def create_api_key(
         created_by=principal.id,
     )
     session.add(record)
+    audit.record(session, principal, "api_key.create", "station", station.id,
+                 enterprise_id=station.enterprise_id, region_code=station.region_code,
+                 after={"key_id": record.id, "prefix": record.prefix, "label": label})
     session.commit()
     return record, key
 
@@ -198,6 +204,9 @@ def revoke_api_key(
     if record.revoked_at is None:
         record.revoked_at = datetime.now(UTC)
         session.add(record)
+        audit.record(session, principal, "api_key.revoke", "station", station.id,
+                     enterprise_id=station.enterprise_id, region_code=station.region_code,
+                     after={"key_id": record.id, "prefix": record.prefix})
         session.commit()
     return record
 
@@ -242,6 +251,13 @@ def create_user(session: Session, principal: Principal, data: UserCreate) -> App
         badge=data.badge or (data.username if data.role == Role.OPERATOR else None),
     )
     session.add(user)
+    owner = session.get(Enterprise, enterprise_id) if enterprise_id else None
+    audit.record(session, principal, "user.create", "user", user.id, enterprise_id=enterprise_id,
+                 region_code=owner.region_code if owner else next(iter(data.region_codes or []),
+                                                                   None),
+                 after={"username": user.username, "role": user.role,
+                        "region_codes": user.region_codes,
+                        "certificate_valid_until": user.certificate_valid_until})
     _commit(session, "A user with this username or badge")
     return user
 

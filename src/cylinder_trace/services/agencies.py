@@ -27,6 +27,7 @@ from ..errors import Conflict, Forbidden, NotFound
 from ..models import Agency, AppUser, Cylinder, Inspection
 from ..schemas_agencies import AgencyCreate, AgencyOut, Approval, InspectorCreate
 from ..security import hash_password
+from . import audit
 from .search import scope_clause
 
 
@@ -81,7 +82,18 @@ def create_agency(session: Session, principal: Principal, data: AgencyCreate) ->
     except IntegrityError as exc:
         raise Conflict("An agency with this credit code already exists",
                        reason="AGENCY_EXISTS") from exc
+    audit.record(session, principal, "agency.create", "agency", agency.id,
+                 region_code=agency.region_code,
+                 after={"name": agency.name, "credit_code": agency.credit_code,
+                        **_approval_values(agency)})
     return agency
+
+
+def _approval_values(agency: Agency) -> dict[str, Any]:
+    return {"approval_number": agency.approval_number,
+            "approval_valid_from": agency.approval_valid_from,
+            "approval_valid_until": agency.approval_valid_until,
+            "approval_status": agency.approval_status}
 
 
 def update_approval(session: Session, principal: Principal, agency_id: uuid.UUID,
@@ -92,8 +104,11 @@ def update_approval(session: Session, principal: Principal, agency_id: uuid.UUID
     agency = session.get(Agency, agency_id, with_for_update=True)
     if agency is None:
         raise NotFound("No such agency")
+    before = _approval_values(agency)
     _set_approval(agency, approval)
     session.add(agency)
+    audit.record(session, principal, "agency.approval", "agency", agency.id,
+                 region_code=agency.region_code, before=before, after=_approval_values(agency))
     return agency
 
 
@@ -163,6 +178,10 @@ def create_inspector(session: Session, principal: Principal, agency_id: uuid.UUI
     except IntegrityError as exc:
         raise Conflict("A user with this username already exists",
                        reason="USERNAME_TAKEN") from exc
+    audit.record(session, principal, "user.create", "user", user.id,
+                 region_code=agency.region_code,
+                 after={"username": user.username, "role": user.role, "agency_id": agency.id,
+                        "certificate_valid_until": user.certificate_valid_until})
     return user
 
 

@@ -13,7 +13,7 @@ from ..domain.identifiers import is_valid_id_number
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import Customer, Cylinder, Deposit, Enterprise
 from ..schemas_lifecycle import Contract, CustomerCreate, CustomerOut, DepositCreate
-from . import registry
+from . import audit, registry
 
 MANAGERS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN})
 
@@ -49,6 +49,10 @@ def create_customer(session: Session, principal: Principal, body: CustomerCreate
     )
     session.add(customer)
     session.flush()
+    audit.record(session, principal, "customer.create", "customer", customer.id,
+                 enterprise_id=enterprise.id, region_code=enterprise.region_code,
+                 after={"kind": customer.kind, "id_number": id_number, "phone": body.phone,
+                        "contract_number": customer.contract_number})
     return customer
 
 

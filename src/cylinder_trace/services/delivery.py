@@ -16,12 +16,23 @@ from sqlmodel import Session, col, select
 from .. import pii
 from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..config import get_settings
+from ..domain import licences as licence_rules
 from ..domain.checklists import checklist
 from ..domain.identifiers import region_prefix
 from ..domain.lifecycle import EventKind
 from ..domain.status import PublicStatus
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import AppUser, Customer, Cylinder, Delivery, Hazard, Station, Vehicle, VehicleWorker
+from ..models import (
+    AppUser,
+    Customer,
+    Cylinder,
+    Delivery,
+    Enterprise,
+    Hazard,
+    Station,
+    Vehicle,
+    VehicleWorker,
+)
 from ..schemas_lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
 from . import idempotency, messages, registry
 from .customers import customer_for
@@ -43,6 +54,10 @@ def dispatch(session: Session, principal: Principal, body: DeliveryCreate) -> De
     customer = customer_for(session, principal, body.customer_id)
     eid = customer.enterprise_id
     problems: list[dict[str, Any]] = []
+    enterprise = session.get(Enterprise, eid)
+    if enterprise is not None and licence_rules.stops_dispatch(enterprise.operating_licence_status):
+        problems.append(_problem("OPERATING_LICENCE_NOT_VALID",
+                                 "the company's gas operating licence is suspended or revoked"))
     worker = session.get(AppUser, body.worker_id)
     if worker is None or worker.enterprise_id != eid or worker.role != Role.DELIVERY_WORKER:
         problems.append(_problem("UNKNOWN_WORKER", "not a delivery worker of this company"))

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import false, or_, text
@@ -25,7 +26,8 @@ from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..config import get_settings
 from ..domain.identifiers import region_prefix
 from ..errors import Forbidden, Invalid
-from ..models import Notification, Webhook
+from ..models import Enterprise, Notification, Webhook
+from . import audit
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +151,12 @@ def create_webhook(session: Session, principal: Principal, url: str,
                    region_code=region_prefix(region_code) if region_code else None,
                    url=url, secret=secrets.token_urlsafe(24))
     session.add(hook)
+    # the host only: a receiver's URL may carry its own token in the path or query
+    owner = session.get(Enterprise, enterprise_id) if enterprise_id else None
+    audit.record(session, principal, "webhook.create", "webhook", hook.id,
+                 enterprise_id=enterprise_id,
+                 region_code=owner.region_code if owner else region_code,
+                 after={"host": urlsplit(url).hostname, "scheme": urlsplit(url).scheme})
     return hook
 
 
