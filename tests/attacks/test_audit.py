@@ -25,8 +25,12 @@ def _changes(world: Any) -> dict[str, Any]:
     admin = world.user("enterprise_admin", e["id"])
     key = world.client.post(f"/api/v1/stations/{s['id']}/api-keys", json={"label": "秤1"},
                             headers=admin["headers"]).json()
+    world.client.post(f"/api/v1/stations/{s['id']}/api-keys/{key['id']}/disable",
+                      headers=admin["headers"])
     world.client.delete(f"/api/v1/stations/{s['id']}/api-keys/{key['id']}",
                         headers=admin["headers"])
+    worker = world.user("delivery_worker", e["id"])
+    world.client.post(f"/api/v1/users/{worker['id']}/disable", headers=admin["headers"])
     reg = world.user("regulator", region_codes=["500100"])
     world.client.post(f"/api/v1/stations/{s['id']}/lock", json={"reason": "专项检查"},
                       headers=reg["headers"])
@@ -48,6 +52,7 @@ def test_every_change_leaves_an_entry_readable_by_the_regions_regulator(world: A
     assert page.status_code == 200, page.text
     actions = [i["action"] for i in page.json()["items"]]
     for expected in ("station.lock", "station.unlock", "api_key.create", "api_key.revoke",
+                     "api_key.disable", "user.disable",
                      "user.create", "customer.create", "webhook.create", "licence.suspend"):
         assert expected in actions, (expected, actions)
     lock = next(i for i in page.json()["items"] if i["action"] == "station.lock")

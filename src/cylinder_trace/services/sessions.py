@@ -13,8 +13,9 @@ from sqlmodel import Session, col
 from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..config import get_settings
 from ..errors import Conflict, Forbidden, NotAuthenticated, NotFound
-from ..models import ApiKey, AppUser, Station, UserSession
+from ..models import ApiKey, AppUser, Enterprise, Station, UserSession
 from ..security import hash_password, make_token
+from . import audit
 
 
 def start(session: Session, user: AppUser, now: datetime | None = None) -> str:
@@ -114,8 +115,17 @@ def set_user_enabled(session: Session, principal: Principal, user_id: uuid.UUID,
         end_all(session, user.id, "disabled")
     # Enabling does not bring back the sessions disabling ended: the user logs in again.
     session.add(user)
+    _audit_user(session, principal, "user.enable" if enabled else "user.disable", user)
     session.commit()
     return user
+
+
+def _audit_user(session: Session, principal: Principal, action: str, user: AppUser) -> None:
+    owner = session.get(Enterprise, user.enterprise_id) if user.enterprise_id else None
+    audit.record(session, principal, action, "user", user.id, enterprise_id=user.enterprise_id,
+                 region_code=owner.region_code if owner else next(iter(user.region_codes or []),
+                                                                  None),
+                 after={"username": user.username, "role": user.role, "active": user.active})
 
 
 def reset_password(session: Session, principal: Principal, user_id: uuid.UUID,
@@ -126,6 +136,7 @@ def reset_password(session: Session, principal: Principal, user_id: uuid.UUID,
     user.failed_logins, user.locked_until = 0, None
     session.add(user)
     end_all(session, user.id, "password_reset")
+    _audit_user(session, principal, "user.password_reset", user)
     session.commit()
     return user
 
@@ -148,6 +159,10 @@ def set_key_enabled(session: Session, principal: Principal, station_id: uuid.UUI
     elif not enabled and record.disabled_at is None:
         record.disabled_at, record.disabled_by_role = datetime.now(UTC), principal.role.value
     session.add(record)
+    audit.record(session, principal, "api_key.enable" if enabled else "api_key.disable",
+                 "station", station.id, enterprise_id=station.enterprise_id,
+                 region_code=station.region_code, after={"key_id": record.id,
+                                                          "prefix": record.prefix})
     session.commit()
     return record
 
