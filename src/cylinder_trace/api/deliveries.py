@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
-from ..auth import CurrentPrincipal, Principal, Role
+from ..auth import CurrentPrincipal, Principal
 from ..db import SessionDep
 from ..domain.checklists import checklist
 from ..models import Delivery, Hazard
@@ -26,6 +26,7 @@ from ..schemas_lifecycle import (
     ReturnCreate,
 )
 from ..schemas_registry import CylinderOut
+from ..scope import visible
 from ..services import customers, delivery, registry
 from .cylinders import cylinder_out
 
@@ -109,12 +110,10 @@ def dispatch(body: DeliveryCreate, session: SessionDep,
 
 
 def scoped_deliveries(principal: Principal, query: Any) -> Any:
-    """The deliveries a caller may list: a worker's own, an enterprise's, or all."""
-    if principal.role == Role.DELIVERY_WORKER:
-        return query.where(col(Delivery.worker_id) == principal.id)
-    if principal.role != Role.PLATFORM_ADMIN:
-        return query.where(col(Delivery.enterprise_id) == principal.enterprise_id)
-    return query
+    """The deliveries a caller may list: a worker's own, an enterprise's, or all. By
+    enterprise only (region=None): a list of customers' doorsteps is the company's."""
+    return query.where(visible(principal, col(Delivery.enterprise_id), None,
+                               assignee=col(Delivery.worker_id)))
 
 
 @router.get("/deliveries", response_model=list[DeliveryOut], tags=["deliveries"])

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..config import get_settings
 from ..domain import codes
 from ..domain.policy import policy_for
@@ -18,6 +17,8 @@ from ..domain.rules import CylinderFacts, FillFacts, Licence, StationFacts, auth
 from ..domain.status import STATUS_TEXT
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import Enterprise, FillAuthorization, Station
+from ..principal import ENTERPRISE_ROLES, Principal, Role
+from ..scope import visible
 from . import registry
 
 
@@ -28,11 +29,10 @@ def _licence(obj: Any, prefix: str) -> Licence:
 
 
 def _station(session: Session, principal: Principal, station_id: uuid.UUID | None) -> Station:
-    query = select(Station).order_by(col(Station.name))
+    query = select(Station).order_by(col(Station.name)).where(
+        visible(principal, col(Station.enterprise_id), col(Station.region_code)))
     if station_id is not None:
         query = query.where(col(Station.id) == station_id)
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Station.enterprise_id) == principal.enterprise_id)
     station = session.exec(query.limit(1)).first()
     if station is None:
         raise NotFound("No station of yours to check against" if station_id is None

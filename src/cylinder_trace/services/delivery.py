@@ -10,19 +10,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import false, or_
 from sqlmodel import Session, col, select
 
 from .. import pii
-from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..config import get_settings
 from ..domain.checklists import checklist
-from ..domain.identifiers import region_prefix
 from ..domain.lifecycle import EventKind
 from ..domain.status import PublicStatus
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import AppUser, Customer, Cylinder, Delivery, Hazard, Station, Vehicle, VehicleWorker
+from ..principal import Principal, Role
 from ..schemas_lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
+from ..scope import visible
 from . import idempotency, messages, registry
 from .customers import customer_for
 from .events import append_event
@@ -108,7 +107,7 @@ def delivery_for(session: Session, principal: Principal, delivery_id: uuid.UUID,
         raise NotFound("No such delivery")
     customer = session.get(Customer, delivery.customer_id)
     principal.require_sees(delivery.enterprise_id, customer.region_code if customer else None)
-    if principal.role == Role.DELIVERY_WORKER and principal.id != delivery.worker_id:
+    if not principal.assigned(delivery.worker_id):
         raise NotFound("No such delivery in your scope")
     return delivery
 
@@ -269,13 +268,8 @@ def return_cylinder(session: Session, principal: Principal, code: str,
 def hazards(session: Session, principal: Principal, status: str | None, overdue: bool | None,
             enterprise_id: uuid.UUID | None, customer_id: uuid.UUID | None) -> list[Hazard]:
     """The ledger (台账), within the caller's scope, most urgent first."""
-    query = select(Hazard)
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Hazard.enterprise_id) == principal.enterprise_id)
-    elif principal.role != Role.PLATFORM_ADMIN:
-        scopes = [col(Hazard.region_code).startswith(region_prefix(r))
-                  for r in principal.region_codes]
-        query = query.where(or_(*scopes) if scopes else false())
+    query = select(Hazard).where(
+        visible(principal, col(Hazard.enterprise_id), col(Hazard.region_code)))
     if status:
         query = query.where(col(Hazard.status) == status)
     if overdue is not None:

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from ..auth import Role
 from ..domain.identifiers import credit_code_check
 from ..models import AppUser, Enterprise, Station
+from ..principal import Role
 from ..security import hash_password
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo credential, not a secret
@@ -137,9 +137,9 @@ def _demo_cylinders(
     import uuid
     from datetime import timedelta
 
-    from ..auth import Principal
     from ..domain.lifecycle import EventKind
     from ..models import Cylinder
+    from ..principal import Principal
     from ..schemas_registry import InspectionCreate
     from . import registry
     from .events import append_event
