@@ -24,6 +24,7 @@ from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
 from ..config import get_settings
+from ..db import session_options
 from ..domain import codes
 from ..domain.policy import policy_for
 from ..domain.reasons import ReasonCode, as_dict
@@ -35,6 +36,7 @@ from ..domain.rules import (
     OperatorFacts,
     StationFacts,
     authorize_fill,
+    scan_accepted,
 )
 from ..observe import DECISIONS
 from ..security import api_key_hash
@@ -149,7 +151,8 @@ class Authorizer:
             conninfo, min_size=1, max_size=settings.fill_pool_size, open=False,
             # The statements are prepared after a few runs; a generic plan saves planning the
             # lateral look-ups on every batch (measured: 1.24 -> 0.44 ms for one request).
-            kwargs={"autocommit": True, "options": "-c plan_cache_mode=force_generic_plan"},
+            kwargs={"autocommit": True,
+                    "options": session_options("-c plan_cache_mode=force_generic_plan")},
         )
         self.ttl = timedelta(seconds=settings.authorization_ttl_seconds)
         self.batch_max = settings.fill_batch_max
@@ -262,13 +265,8 @@ class Authorizer:
                 smart_valve_id=smart_valve, rfid=rfid, entrusted_to_enterprise_id=entrusted_to,
                 entrusted_until=entrusted_until, location_kind=location_kind,
             )
-        parsed = w.parsed
-        if parsed is None:  # an RFID read alone: the bound tag is the proof
-            accepted = w.tag is not None
-        elif parsed.external is not None:
-            accepted = parsed.ok
-        else:  # our code: signed, or unsigned but confirmed by its own bound tag
-            accepted = parsed.ok and (parsed.signed or (w.tag is not None and tag_cid == cid))
+        accepted = scan_accepted(w.parsed, tag_read=w.tag is not None,
+                                 tag_confirms=w.tag is not None and tag_cid == cid)
         operator = None
         if w.request.operator:
             operator = OperatorFacts(known=op_id is not None, enterprise_id=op_enterprise,

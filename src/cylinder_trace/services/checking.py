@@ -13,7 +13,14 @@ from ..config import get_settings
 from ..domain import codes
 from ..domain.policy import policy_for
 from ..domain.reasons import as_dict
-from ..domain.rules import CylinderFacts, FillFacts, Licence, StationFacts, authorize_fill
+from ..domain.rules import (
+    CylinderFacts,
+    FillFacts,
+    Licence,
+    StationFacts,
+    authorize_fill,
+    scan_accepted,
+)
 from ..domain.status import STATUS_TEXT
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import Enterprise, FillAuthorization, Station
@@ -69,10 +76,8 @@ def fill_check(session: Session, principal: Principal, scan: str,
             col(FillAuthorization.cylinder_id) == c.id, col(FillAuthorization.status) == "open",
             col(FillAuthorization.station_id) != station.id,
             col(FillAuthorization.expires_at) > datetime.now(UTC))).first() is not None
-    # a code typed by hand carries no signature and is accepted here for the cylinder it names
-    # (the appliance at the scale still insists on a signed label or the bound tag); a label
-    # whose signature does not verify is refused like at the scale (forged: UNREGISTERED)
-    accepted = parsed.ok
+    # a person at the phone may type the bare code off the cylinder (rules.scan_accepted)
+    accepted = scan_accepted(parsed, tag_read=False, tag_confirms=False, typed=True)
     facts = FillFacts(
         station=StationFacts(id=station.id, enterprise_id=station.enterprise_id,
                              locked=station.locked,
