@@ -27,7 +27,7 @@ from ..schemas_lifecycle import (
 )
 from ..schemas_registry import CylinderOut
 from ..scope import visible
-from ..services import customers, delivery, registry
+from ..services import customers, delivery, idempotency, registry
 from .cylinders import cylinder_out
 
 router = APIRouter(prefix="/api/v1")
@@ -140,9 +140,19 @@ def confirm(delivery_id: uuid.UUID, body: DeliveryConfirm, session: SessionDep,
             idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """The drop-off at the door: scans, place, safety check, empties. A one-time code goes to
     the customer's phone for their side of the confirmation. `Idempotency-Key` honoured."""
-    code, answer = delivery.confirm(session, principal, delivery_id, body, idempotency_key)
+    # the key is checked and the answer replayed before anything else (as for POST /fills)
+    key = idempotency.check_key(idempotency_key)
+    scope = f"delivery-confirm:{delivery_id}"
+    req_hash = idempotency.request_hash(body.model_dump(mode="json"))
+    stored = idempotency.replay(session, scope, key, req_hash) if key else None
+    if stored is not None:
+        return JSONResponse(stored[1], status_code=stored[0])
+    d, hazards = delivery.confirm(session, principal, delivery_id, body)
+    answer = delivery_out(d, hazards).model_dump(mode="json")
+    if key:
+        idempotency.remember(session, scope, key, req_hash, 200, answer)
     session.commit()
-    return JSONResponse(answer, status_code=code)
+    return JSONResponse(answer, status_code=200)
 
 
 @router.post("/deliveries/{delivery_id}/customer-confirmation", response_model=DeliveryOut,

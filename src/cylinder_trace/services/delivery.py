@@ -22,7 +22,7 @@ from ..models import AppUser, Customer, Cylinder, Delivery, Hazard, Station, Veh
 from ..principal import Principal, Role
 from ..schemas_lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
 from ..scope import visible
-from . import idempotency, messages, registry
+from . import messages, registry
 from .customers import customer_for
 from .events import append_event
 
@@ -138,17 +138,10 @@ def _made_at(made_at: datetime | None, received: datetime) -> datetime:
 
 
 def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
-            body: DeliveryConfirm, idempotency_key: str | None) -> tuple[int, dict[str, Any]]:
-    """The drop-off at the door: every cylinder scanned, the safety check, empties collected."""
-    from ..api.deliveries import delivery_out  # the answer's shape lives with the routes
-
-    key = idempotency.check_key(idempotency_key)
-    scope = f"delivery-confirm:{delivery_id}"
-    req_hash = idempotency.request_hash(body.model_dump(mode="json"))
-    if key:
-        stored = idempotency.replay(session, scope, key, req_hash)
-        if stored is not None:
-            return stored
+            body: DeliveryConfirm) -> tuple[Delivery, list[uuid.UUID]]:
+    """The drop-off at the door: every cylinder scanned, the safety check, empties collected.
+    Returns the delivery and the hazards found; the caller commits (and keeps the answer for an
+    Idempotency-Key: api/deliveries.py)."""
     if principal.role not in DISPATCHERS:
         raise Forbidden("Only the delivery worker (or an admin) confirms a drop-off")
     delivery = delivery_for(session, principal, delivery_id, for_update=True)
@@ -219,10 +212,7 @@ def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
                                  f" Delivery code {code}.")
     session.add(delivery)
     session.flush()
-    answer = delivery_out(delivery, [h.id for h in hazards]).model_dump(mode="json")
-    if key:
-        idempotency.remember(session, scope, key, req_hash, 200, answer)
-    return 200, answer
+    return delivery, [h.id for h in hazards]
 
 
 def customer_confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,

@@ -258,7 +258,7 @@ def _demo_deliveries(session: Session, company: Enterprise, system: Any) -> dict
                  {"item": "hose_ok", "ok": passed, "note": None if passed else "软管老化开裂"}]
         confirm(session, system, d.id, DeliveryConfirm.model_validate({
             "scans": batch, "location": {"lat": 29.5576, "lon": 106.5771, "accuracy_m": 15},
-            "safety_check": {"passed": passed, "items": items}}), None)
+            "safety_check": {"passed": passed, "items": items}}))
         delivered += len(batch)
     recall = start_recall(session, system, RecallCreate.model_validate({
         "reason": "阀门批次缺陷 / defective valve batch",
