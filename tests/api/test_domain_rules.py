@@ -184,3 +184,37 @@ def test_an_unsigned_label_url_is_refused_by_the_phone_as_at_the_scale(world: An
     assert phone(unsigned_url) == ["UNREGISTERED"] == scale(unsigned_url)
     assert phone(c["code"]) == [] and scale(c["code"]) == ["UNREGISTERED"]
     assert phone(c["qr_text"]) == [] == scale(c["qr_text"])
+
+
+def test_the_phone_and_the_scale_read_the_same_facts(world: Any, engine: Any) -> None:
+    """One mapping by name (services/facts.py) from the hot path's row and from the record:
+    for cylinders in every state the two give the same reasons."""
+    from cylinder_trace.models import Cylinder
+    from cylinder_trace.services.facts import CYLINDER_FACTS
+
+    assert all(hasattr(Cylinder, name) for name in CYLINDER_FACTS)
+    e = world.enterprise()
+    key = world.api_key(world.station(e["id"])["id"])
+    operator = world.user("operator", e["id"])["headers"]
+    today = date.today()
+    made = [world.cylinder(e["id"], **GOOD),
+            world.cylinder(e["id"], model="YSP-118-II", **GOOD),
+            world.cylinder(e["id"], manufacture_date="2018-01-01", last_inspection_date=str(
+                today - timedelta(days=2000)), next_inspection_due=str(today - timedelta(days=3))),
+            world.cylinder(e["id"], **GOOD), world.cylinder(e["id"], **GOOD),
+            world.cylinder(e["id"], manufacture_date="2006-06-01",
+                           last_inspection_date="2020-01-01")]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE cylinder SET seized = true WHERE code = :c"),
+                     {"c": made[3]["code"]})
+        conn.execute(text("UPDATE cylinder SET refurbished = true, design_life_years = NULL "
+                          "WHERE code = :c"), {"c": made[4]["code"]})
+    for c in made:
+        phone = world.client.get("/api/v1/fill-check", headers=operator,
+                                 params={"scan": c["qr_text"]}).json()
+        scale = world.client.post("/api/v1/fill-authorizations", json={"scan": c["qr_text"]},
+                                  headers=key).json()
+        assert phone["decision"] == scale["decision"], c
+        assert [r["code"] for r in phone["reasons"]] == [r["code"] for r in scale["reasons"]]
+        assert [w["code"] for w in phone["warnings"]] == [w["code"] for w in scale["warnings"]]
+    assert {r["code"] for r in scale["reasons"]} >= {"SERVICE_LIFE_EXCEEDED"}

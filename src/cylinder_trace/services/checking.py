@@ -14,9 +14,7 @@ from ..domain import codes
 from ..domain.policy import policy_for
 from ..domain.reasons import as_dict
 from ..domain.rules import (
-    CylinderFacts,
     FillFacts,
-    Licence,
     StationFacts,
     authorize_fill,
     scan_accepted,
@@ -27,12 +25,7 @@ from ..models import Enterprise, FillAuthorization, Station
 from ..principal import ENTERPRISE_ROLES, Principal, Role
 from ..scope import visible
 from . import registry
-
-
-def _licence(obj: Any, prefix: str) -> Licence:
-    """As the authorization reads it (services/authorizing.py): the recorded status and dates."""
-    return Licence(getattr(obj, f"{prefix}_status"), getattr(obj, f"{prefix}_valid_from"),
-                   getattr(obj, f"{prefix}_valid_until"))
+from .facts import cylinder_facts, licence
 
 
 def _station(session: Session, principal: Principal, station_id: uuid.UUID | None) -> Station:
@@ -63,15 +56,7 @@ def fill_check(session: Session, principal: Principal, scan: str,
     facts_c = None
     open_elsewhere = False
     if c is not None:
-        facts_c = CylinderFacts(
-            id=c.id or 0, owner_enterprise_id=c.owner_enterprise_id, status=c.status,
-            seized=c.seized, recalled=c.recalled, manufacture_date=c.manufacture_date,
-            design_life_years=c.design_life_years, valve_type=c.valve_type,
-            refurbished=c.refurbished, next_inspection_due=c.next_inspection_due,
-            last_inspection_result=c.last_inspection_result,
-            last_inspection_date=c.last_inspection_date, smart_valve_id=c.smart_valve_id,
-            rfid=c.rfid, entrusted_to_enterprise_id=c.entrusted_to_enterprise_id,
-            entrusted_until=c.entrusted_until, location_kind=c.location_kind)
+        facts_c = cylinder_facts(c)  # by name, as the authorization reads its row
         open_elsewhere = session.exec(select(col(FillAuthorization.id)).where(
             col(FillAuthorization.cylinder_id) == c.id, col(FillAuthorization.status) == "open",
             col(FillAuthorization.station_id) != station.id,
@@ -81,8 +66,8 @@ def fill_check(session: Session, principal: Principal, scan: str,
     facts = FillFacts(
         station=StationFacts(id=station.id, enterprise_id=station.enterprise_id,
                              locked=station.locked,
-                             enterprise_licence=_licence(enterprise, "filling_licence"),
-                             station_licence=(_licence(station, "filling_licence")
+                             enterprise_licence=licence(enterprise, "filling_licence"),
+                             station_licence=(licence(station, "filling_licence")
                                               if station.filling_licence_status else None)),
         cylinder=facts_c, scan_accepted=accepted, open_elsewhere=open_elsewhere)
     decision = authorize_fill(facts, policy_for(station.region_code,
