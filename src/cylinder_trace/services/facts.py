@@ -6,16 +6,18 @@ column of that statement, nothing more."""
 from __future__ import annotations
 
 from dataclasses import fields
+from operator import attrgetter
 from typing import Any
 
 from ..domain.rules import CylinderFacts, Licence
 
 CYLINDER_FACTS = tuple(f.name for f in fields(CylinderFacts))
+_read = attrgetter(*CYLINDER_FACTS)  # in field order: as fast as unpacking positions
 
 
 def cylinder_facts(source: Any) -> CylinderFacts:
     """From anything with the cylinder's column names as attributes (a row, a record)."""
-    return CylinderFacts(**{name: getattr(source, name) for name in CYLINDER_FACTS})
+    return CylinderFacts(*_read(source))
 
 
 def licence(source: Any, prefix: str) -> Licence:
