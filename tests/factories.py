@@ -110,6 +110,26 @@ class World:
         return self.client.post(f"/api/v1/cylinders/{cylinder['code']}/inspections",
                                 headers=inspector["headers"], json=payload)
 
+    def legacy_inspector(self, enterprise_id: str, region_codes: list[str]) -> dict[str, Any]:
+        """An inspector account from before agencies were registered (an enterprise's own
+        inspection unit, with regions): migration 0012 keeps such accounts; they read their
+        enterprise and regions and record nothing. Made in the database: the API no longer
+        creates them."""
+        import uuid
+
+        from cylinder_trace.models import AppUser
+        from cylinder_trace.security import hash_password
+
+        name = f"inspector-{next(_seq)}"
+        with Session(get_engine()) as session:
+            user = AppUser(username=name, password_hash=hash_password(PASSWORD),
+                           role="inspector", enterprise_id=uuid.UUID(enterprise_id),
+                           region_codes=region_codes)
+            session.add(user)
+            session.commit()
+            user_id = str(user.id)
+        return {"id": user_id, "username": name, "headers": self.login(name)}
+
     def region_inspector(self, region: str) -> dict[str, Any]:
         """The inspector of this World's agency for a region (made on first use)."""
         if region not in self._inspectors:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,67 +14,10 @@ from sqlmodel import col
 
 from .config import get_settings
 from .db import SessionDep
-from .domain.identifiers import region_covers
 from .errors import AccountDisabled, Forbidden, KeyDisabled, NotAuthenticated, SessionEnded
 from .models import ApiKey, AppUser, Enterprise, Station, UserSession
+from .principal import ENTERPRISE_ROLES, Principal, Role  # re-exported (plain values)
 from .security import api_key_hash, read_token
-
-
-class Role(StrEnum):
-    PLATFORM_ADMIN = "platform_admin"
-    ENTERPRISE_ADMIN = "enterprise_admin"
-    OPERATOR = "operator"
-    DELIVERY_WORKER = "delivery_worker"
-    INSPECTOR = "inspector"
-    REGULATOR = "regulator"
-    STATION = "station"  # an appliance calling with its station's API key
-
-
-# Roles that belong to one enterprise and see only its data.
-ENTERPRISE_ROLES = frozenset(
-    {Role.ENTERPRISE_ADMIN, Role.OPERATOR, Role.DELIVERY_WORKER, Role.STATION}
-)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller, resolved once per request."""
-
-    kind: str  # "user" | "station"
-    id: uuid.UUID
-    role: Role
-    enterprise_id: uuid.UUID | None = None
-    region_codes: tuple[str, ...] = ()
-    station_id: uuid.UUID | None = None
-    username: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def actor(self) -> str:
-        """How events name this caller: no personal data, just the role and id."""
-        return f"{self.kind}:{self.id}"
-
-    def sees(self, enterprise_id: uuid.UUID | None, region_code: str | None) -> bool:
-        """Whether this caller may see a record of this enterprise in this region."""
-        if self.role == Role.PLATFORM_ADMIN:
-            return True
-        if self.role in ENTERPRISE_ROLES:
-            return enterprise_id is not None and enterprise_id == self.enterprise_id
-        # Regulators and inspection agencies see their regions (inspectors of an
-        # enterprise's own inspection unit also see that enterprise).
-        if self.enterprise_id is not None and enterprise_id == self.enterprise_id:
-            return True
-        return region_code is not None and any(
-            region_covers(scope, region_code) for scope in self.region_codes
-        )
-
-    def require_sees(self, enterprise_id: uuid.UUID | None, region_code: str | None) -> None:
-        if not self.sees(enterprise_id, region_code):
-            # 404, not 403: another company's records are not even confirmed to exist.
-            from .errors import NotFound
-
-            raise NotFound("No such record in your scope")
-
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)

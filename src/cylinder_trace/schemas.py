@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .auth import Role
 from .domain.identifiers import is_valid_credit_code, is_valid_region_code
+from .principal import Role
 
 
 class Strict(BaseModel):

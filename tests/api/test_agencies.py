@@ -71,6 +71,10 @@ def test_a_company_cannot_clear_its_own_overdue_cylinder_an_agency_can(
         assert_problem(r, 422)  # the agency is never a field of the body
         r = inspect(world, who, c, passing("FAKE-1"))
         assert assert_problem(r, 403)["reason"] == "AGENCY_INSPECTOR_REQUIRED"
+    # an inspector account from before agencies (the company's own unit) records nothing
+    legacy = world.legacy_inspector(co["e"]["id"], ["500000"])
+    r = inspect(world, legacy["headers"], c, passing("FAKE-2"))
+    assert assert_problem(r, 403)["reason"] == "AGENCY_INSPECTOR_REQUIRED"
     assert reasons(world, co, c) == {"INSPECTION_OVERDUE"}
     inspector = world.inspector()
     r = inspect(world, inspector["headers"], c, passing("JY-2026-001"))

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from ..config import get_settings
 from ..db import SessionDep
 from ..domain import codes
-from ..domain.models_spec import add_years, max_life_years
+from ..domain.models_spec import add_years, design_life_years, max_life_years
 from ..domain.status import STATUS_TEXT
 from ..models import Enterprise, Station
 from ..services import registry
@@ -57,7 +57,8 @@ def _page(request: Request, session: SessionDep, code: str, signature: str | Non
     station = (session.get(Station, cylinder.last_fill_station_id)
                if cylinder.last_fill_station_id else None)
     sig_state = "none" if signature is None else ("ok" if parsed.signed else "bad")
-    life_years = min(cylinder.design_life_years or 8, max_life_years(cylinder.manufacture_date))
+    life_years = min(design_life_years(cylinder.manufacture_date, cylinder.design_life_years),
+                     max_life_years(cylinder.manufacture_date))
     life_ends = add_years(cylinder.manufacture_date, life_years)
     return templates.TemplateResponse(request, "public_cylinder.html", {
         "c": cylinder,

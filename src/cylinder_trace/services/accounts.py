@@ -10,10 +10,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from ..auth import ENTERPRISE_ROLES, Principal, Role, region_scopes
 from ..config import get_settings
 from ..errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound, TooMany
 from ..models import ApiKey, AppUser, Enterprise, Station, Vehicle, VehicleWorker
+from ..principal import ENTERPRISE_ROLES, Principal, Role
 from ..schemas import (
     EnterpriseCreate,
     Licence,
@@ -21,6 +21,7 @@ from ..schemas import (
     UserCreate,
     VehicleCreate,
 )
+from ..scope import visible
 from ..security import api_key_hash, hash_password, new_api_key, verify_password
 from . import audit, sessions
 
@@ -78,11 +79,9 @@ def get_enterprise(session: Session, principal: Principal, enterprise_id: uuid.U
 
 
 def list_enterprises(session: Session, principal: Principal) -> list[Enterprise]:
-    query = select(Enterprise).order_by(col(Enterprise.name))
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Enterprise.id) == principal.enterprise_id)
-    rows = session.scalars(query).all()
-    return [e for e in rows if principal.sees(e.id, e.region_code)]
+    query = select(Enterprise).order_by(col(Enterprise.name)).where(
+        visible(principal, col(Enterprise.id), col(Enterprise.region_code)))
+    return list(session.scalars(query).all())
 
 
 def _manage_enterprise(principal: Principal, enterprise_id: uuid.UUID) -> None:
@@ -125,14 +124,11 @@ def get_station(session: Session, principal: Principal, station_id: uuid.UUID) -
 def list_stations(
     session: Session, principal: Principal, enterprise_id: uuid.UUID | None = None
 ) -> list[Station]:
-    query = select(Station).order_by(col(Station.name))
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Station.enterprise_id) == principal.enterprise_id)
-    elif enterprise_id is not None:
+    query = select(Station).order_by(col(Station.name)).where(
+        visible(principal, col(Station.enterprise_id), col(Station.region_code)))
+    if enterprise_id is not None:
         query = query.where(col(Station.enterprise_id) == enterprise_id)
-    return [
-        s for s in session.scalars(query).all() if principal.sees(s.enterprise_id, s.region_code)
-    ]
+    return list(session.scalars(query).all())
 
 
 def set_station_lock(
@@ -378,10 +374,8 @@ def vehicle_workers(session: Session, vehicle_id: uuid.UUID) -> list[uuid.UUID]:
 
 
 def list_vehicles(session: Session, principal: Principal) -> list[Vehicle]:
-    query = select(Vehicle).order_by(col(Vehicle.plate))
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Vehicle.enterprise_id) == principal.enterprise_id)
-    elif region_scopes(principal) is not None:
-        enterprises = {e.id for e in list_enterprises(session, principal)}
-        return [v for v in session.scalars(query).all() if v.enterprise_id in enterprises]
+    # a vehicle is where its company is (it has no region of its own)
+    query = select(Vehicle).join(Enterprise, col(Enterprise.id) == col(Vehicle.enterprise_id))
+    query = query.where(visible(principal, col(Vehicle.enterprise_id),
+                                col(Enterprise.region_code))).order_by(col(Vehicle.plate))
     return list(session.scalars(query).all())

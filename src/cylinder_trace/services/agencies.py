@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ..auth import Principal, Role
 from ..domain.agencies import AgencyFacts, InspectorFacts
 from ..domain.identifiers import region_covers
 from ..domain.rules import Licence
 from ..errors import Conflict, Forbidden, NotFound
 from ..models import Agency, AppUser, Cylinder, Inspection
+from ..principal import Principal, Role
 from ..schemas_agencies import AgencyCreate, AgencyOut, Approval, InspectorCreate
 from ..security import hash_password
 from . import audit

@@ -9,13 +9,13 @@ import json
 import uuid
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from .. import pii
-from ..auth import Principal, Role
-from ..domain.identifiers import region_prefix
 from ..errors import Forbidden
 from ..models import AuditEntry
+from ..principal import Principal, Role
+from ..scope import visible
 
 _DROP = ("password", "secret", "hash", "token", "_enc", "key")
 _KEEP = frozenset({"api_key_id", "key_id"})
@@ -59,10 +59,8 @@ def trail(session: Session, principal: Principal, *, subject_kind: str | None = 
     companies read none (the trail is how they are held to account)."""
     if principal.role not in (Role.REGULATOR, Role.PLATFORM_ADMIN):
         raise Forbidden("The audit trail is for regulators and the platform")
-    query = select(AuditEntry)
-    if principal.role != Role.PLATFORM_ADMIN:
-        query = query.where(or_(*[col(AuditEntry.region_code).startswith(region_prefix(r))
-                                  for r in principal.region_codes] or [col(AuditEntry.id) < 0]))
+    query = select(AuditEntry).where(visible(principal, col(AuditEntry.enterprise_id),
+                                             col(AuditEntry.region_code)))
     if subject_kind:
         query = query.where(col(AuditEntry.subject_kind) == subject_kind)
     if subject_id:

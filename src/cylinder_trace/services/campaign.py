@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlmodel import Session
 
-from ..auth import Principal, Role
 from ..config import get_settings
 from ..domain import campaign as rules
 from ..domain.identifiers import is_valid_region_code
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import Enterprise, StockDeclaration
+from ..principal import Principal, Role
+from ..scope import visible_sql
 from . import audit, registry
-from .stats import scope_sql
 
 PROGRESS_SQL = """
 WITH c AS (
@@ -80,7 +80,7 @@ def progress(session: Session, principal: Principal,
     for name, region_col, enterprise_col in (("c_scope", "region_code", "owner_enterprise_id"),
                                              ("d_scope", "region_code", "enterprise_id"),
                                              ("k_scope", "cu.region_code", "dl.enterprise_id")):
-        scopes[name], p = scope_sql(principal, region_col, enterprise_col)
+        scopes[name], p = visible_sql(principal, enterprise_col, region_col, name=name)
         params.update(p)
     # the month's end (or today) is the day inspections are judged on
     judged = min(registry.today(), until.astimezone(ZoneInfo(get_settings().timezone)).date())

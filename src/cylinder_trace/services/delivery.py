@@ -10,15 +10,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import false, or_
 from sqlmodel import Session, col, select
 
 from .. import pii
-from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..config import get_settings
 from ..domain import licences as licence_rules
 from ..domain.checklists import checklist
-from ..domain.identifiers import region_prefix
 from ..domain.lifecycle import EventKind
 from ..domain.status import PublicStatus
 from ..errors import Conflict, Forbidden, Invalid, NotFound
@@ -33,8 +30,10 @@ from ..models import (
     Vehicle,
     VehicleWorker,
 )
+from ..principal import Principal, Role
 from ..schemas_lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
-from . import idempotency, messages, registry
+from ..scope import visible
+from . import messages, registry
 from .customers import customer_for
 from .events import append_event
 
@@ -123,7 +122,7 @@ def delivery_for(session: Session, principal: Principal, delivery_id: uuid.UUID,
         raise NotFound("No such delivery")
     customer = session.get(Customer, delivery.customer_id)
     principal.require_sees(delivery.enterprise_id, customer.region_code if customer else None)
-    if principal.role == Role.DELIVERY_WORKER and principal.id != delivery.worker_id:
+    if not principal.assigned(delivery.worker_id):
         raise NotFound("No such delivery in your scope")
     return delivery
 
@@ -154,17 +153,10 @@ def _made_at(made_at: datetime | None, received: datetime) -> datetime:
 
 
 def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
-            body: DeliveryConfirm, idempotency_key: str | None) -> tuple[int, dict[str, Any]]:
-    """The drop-off at the door: every cylinder scanned, the safety check, empties collected."""
-    from ..api.deliveries import delivery_out  # the answer's shape lives with the routes
-
-    key = idempotency.check_key(idempotency_key)
-    scope = f"delivery-confirm:{delivery_id}"
-    req_hash = idempotency.request_hash(body.model_dump(mode="json"))
-    if key:
-        stored = idempotency.replay(session, scope, key, req_hash)
-        if stored is not None:
-            return stored
+            body: DeliveryConfirm) -> tuple[Delivery, list[uuid.UUID]]:
+    """The drop-off at the door: every cylinder scanned, the safety check, empties collected.
+    Returns the delivery and the hazards found; the caller commits (and keeps the answer for an
+    Idempotency-Key: api/deliveries.py)."""
     if principal.role not in DISPATCHERS:
         raise Forbidden("Only the delivery worker (or an admin) confirms a drop-off")
     delivery = delivery_for(session, principal, delivery_id, for_update=True)
@@ -230,10 +222,7 @@ def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
         _send_code(delivery, customer, now)
     session.add(delivery)
     session.flush()
-    answer = delivery_out(delivery, [h.id for h in hazards]).model_dump(mode="json")
-    if key:
-        idempotency.remember(session, scope, key, req_hash, 200, answer)
-    return 200, answer
+    return delivery, [h.id for h in hazards]
 
 
 def _send_code(delivery: Delivery, customer: Customer, now: datetime) -> None:
@@ -336,13 +325,8 @@ def return_cylinder(session: Session, principal: Principal, code: str,
 def hazards(session: Session, principal: Principal, status: str | None, overdue: bool | None,
             enterprise_id: uuid.UUID | None, customer_id: uuid.UUID | None) -> list[Hazard]:
     """The ledger (台账), within the caller's scope, most urgent first."""
-    query = select(Hazard)
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Hazard.enterprise_id) == principal.enterprise_id)
-    elif principal.role != Role.PLATFORM_ADMIN:
-        scopes = [col(Hazard.region_code).startswith(region_prefix(r))
-                  for r in principal.region_codes]
-        query = query.where(or_(*scopes) if scopes else false())
+    query = select(Hazard).where(
+        visible(principal, col(Hazard.enterprise_id), col(Hazard.region_code)))
     if status:
         query = query.where(col(Hazard.status) == status)
     if overdue is not None:

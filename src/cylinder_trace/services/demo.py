@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from ..auth import Role
 from ..domain.identifiers import credit_code_check
 from ..models import Agency, AppUser, Enterprise, Station
+from ..principal import Role
 from ..security import hash_password
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo credential, not a secret
@@ -153,9 +153,9 @@ def _demo_cylinders(
     import random
     import uuid
 
-    from ..auth import Principal
     from ..domain.lifecycle import EventKind
     from ..models import Cylinder
+    from ..principal import Principal
     from ..schemas_agencies import InspectionCreate, ScrapAccept, ValveConversionCreate
     from ..schemas_lifecycle import ScrapCreate
     from . import inspections, registry
@@ -289,7 +289,7 @@ def _demo_deliveries(session: Session, company: Enterprise, system: Any) -> dict
                  {"item": "hose_ok", "ok": passed, "note": None if passed else "软管老化开裂"}]
         confirm(session, system, d.id, DeliveryConfirm.model_validate({
             "scans": batch, "location": {"lat": 29.5576, "lon": 106.5771, "accuracy_m": 15},
-            "safety_check": {"passed": passed, "items": items}}), None)
+            "safety_check": {"passed": passed, "items": items}}))
         delivered += len(batch)
     recall = start_recall(session, system, RecallCreate.model_validate({
         "reason": "阀门批次缺陷 / defective valve batch",

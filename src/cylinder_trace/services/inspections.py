@@ -24,12 +24,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from .. import pii
-from ..auth import Principal, Role
 from ..domain import models_spec
 from ..domain.agencies import REFUSAL_TEXT, InspectorFacts, refusal
 from ..domain.lifecycle import EventKind
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import Agency, AppUser, Cylinder, Handover, Inspection
+from ..principal import Principal, Role
 from ..schemas_agencies import InspectionCreate, ScrapAccept, ValveConversionCreate
 from ..schemas_lifecycle import ScrapCreate
 from . import registry

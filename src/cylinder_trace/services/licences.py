@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ..auth import Principal, Role
 from ..domain import licences as rules
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import EnforcementRecord, Enterprise, LicenceChange, Station
+from ..principal import Principal, Role
 from . import audit, registry
 from .notifications import notify
 from .reminders import local_day

@@ -19,14 +19,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import false, or_, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..config import get_settings
 from ..domain.identifiers import region_prefix
 from ..errors import Forbidden, Invalid
 from ..models import Enterprise, Notification, Webhook
+from ..principal import Principal, Role
+from ..scope import visible as in_scope
 from . import audit
 
 log = logging.getLogger(__name__)
@@ -161,14 +162,7 @@ def create_webhook(session: Session, principal: Principal, url: str,
 
 
 def visible(session: Session, principal: Principal, limit: int = 100) -> list[Notification]:
-    query = select(Notification)
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Notification.enterprise_id) == principal.enterprise_id)
-    elif principal.role != Role.PLATFORM_ADMIN:
-        scopes = [col(Notification.region_code).startswith(region_prefix(r))
-                  for r in principal.region_codes]
-        if principal.enterprise_id:
-            scopes.append(col(Notification.enterprise_id) == principal.enterprise_id)
-        query = query.where(or_(*scopes) if scopes else false())
+    query = select(Notification).where(
+        in_scope(principal, col(Notification.enterprise_id), col(Notification.region_code)))
     return list(session.exec(
         query.order_by(col(Notification.created_at).desc()).limit(limit)).all())

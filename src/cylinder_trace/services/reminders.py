@@ -14,7 +14,8 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from ..config import get_settings
-from ..domain.policy import RegionPolicy
+from ..domain import models_spec
+from ..domain.policy import RegionPolicy, policy_for
 from .events import ensure_partitions
 from .notifications import notify
 
@@ -43,30 +44,53 @@ def _digest(session: Session, kind: str, now: datetime, rows: list[Any], title_z
     return written
 
 
+def _widest(window: str) -> int:
+    """The longest warning window any region uses (the query's bound; rows are then kept by
+    their own region's window)."""
+    policies = get_settings().region_policies
+    return max(getattr(p, window) for p in
+               [RegionPolicy(), *(policy_for(prefix, policies) for prefix in policies)])
+
+
+def _in_window(rows: list[Any], day: date, column: str, window: str) -> list[Any]:
+    """The rows whose date (``column``, ISO text) falls within their region's window."""
+    policies = get_settings().region_policies
+    return [r for r in rows if date.fromisoformat(getattr(r, column)) <= day + timedelta(
+        days=getattr(policy_for(r.region_code, policies), window))]
+
+
 def inspection_digest(session: Session, now: datetime) -> dict[str, Any]:
-    """Overdue and due within the window (30 days by default), per enterprise, daily."""
+    """Overdue and due within the region's window (30 days by default), per enterprise,
+    daily."""
     day = local_day(now)
     rows = session.execute(text(
         "SELECT owner_enterprise_id AS enterprise_id, region_code, code, "
         "next_inspection_due::text AS due, next_inspection_due < :day AS overdue "
         "FROM cylinder WHERE status = 'active' AND next_inspection_due <= :until "
         "ORDER BY owner_enterprise_id, next_inspection_due"),
-        {"day": day, "until": day + timedelta(days=RegionPolicy().due_soon_days)}).all()
-    n = _digest(session, "inspection_due", now, list(rows), "气瓶检验到期提醒",
+        {"day": day, "until": day + timedelta(days=_widest("due_soon_days"))}).all()
+    rows = _in_window(list(rows), day, "due", "due_soon_days")
+    n = _digest(session, "inspection_due", now, rows, "气瓶检验到期提醒",
                 "Cylinder inspections overdue or due soon")
     return {"cylinders": len(rows), "notifications": n}
 
 
 def service_life_digest(session: Session, now: datetime) -> dict[str, Any]:
-    """Design service life ending within the window (90 days by default)."""
+    """Design service life ending within the region's window (90 days by default). The design
+    life is the recorded one, else the standard's by manufacture date (models_spec: 8 years
+    from GB 5842-2006, 15 before)."""
     day = local_day(now)
     rows = session.execute(text(
         "SELECT owner_enterprise_id AS enterprise_id, region_code, code, ends::text AS ends "
         "FROM (SELECT *, (manufacture_date + make_interval(years => coalesce(design_life_years, "
-        "8)))::date AS ends FROM cylinder WHERE status = 'active') c "
+        "CASE WHEN manufacture_date >= :std_from THEN :life ELSE :life_before END)))::date "
+        "AS ends FROM cylinder WHERE status = 'active') c "
         "WHERE ends >= :day AND ends <= :until ORDER BY owner_enterprise_id, ends"),
-        {"day": day, "until": day + timedelta(days=RegionPolicy().life_ending_days)}).all()
-    n = _digest(session, "service_life_ending", now, list(rows), "气瓶设计使用年限即将到期",
+        {"day": day, "until": day + timedelta(days=_widest("life_ending_days")),
+         "std_from": models_spec.GB5842_2006_FROM, "life": models_spec.DESIGN_LIFE_YEARS,
+         "life_before": models_spec.DESIGN_LIFE_YEARS_BEFORE}).all()
+    rows = _in_window(list(rows), day, "ends", "life_ending_days")
+    n = _digest(session, "service_life_ending", now, rows, "气瓶设计使用年限即将到期",
                 "Cylinder service life ending")
     return {"cylinders": len(rows), "notifications": n}
 

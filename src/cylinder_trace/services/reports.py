@@ -12,16 +12,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import false, or_
 from sqlmodel import Session, col, select
 
 from .. import pii
-from ..auth import Principal, Role
 from ..config import get_settings
 from ..domain import reports as rules
-from ..domain.identifiers import is_valid_region_code, region_prefix
+from ..domain.identifiers import is_valid_region_code
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import Enterprise, PublicReport, ReportPhoto
+from ..principal import Principal, Role
+from ..scope import visible
 from . import audit, registry
 from .notifications import notify
 
@@ -145,10 +145,8 @@ def listing(session: Session, principal: Principal, status: str | None = None,
             limit: int = 200) -> list[PublicReport]:
     """The reports of the caller's regions: open ones first, the nearest deadline first."""
     _may_handle(principal)
-    query = select(PublicReport)
-    if principal.role != Role.PLATFORM_ADMIN:
-        query = query.where(or_(false(), *[col(PublicReport.region_code).startswith(
-            region_prefix(r)) for r in principal.region_codes]))
+    query = select(PublicReport).where(visible(principal, col(PublicReport.enterprise_id),
+                                               col(PublicReport.region_code)))
     if status:
         query = query.where(col(PublicReport.status) == status)
     closed = col(PublicReport.status).in_([s.value for s in rules.CLOSED])

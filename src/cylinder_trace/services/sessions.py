@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
-from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..config import get_settings
 from ..errors import Conflict, Forbidden, NotAuthenticated, NotFound
 from ..models import ApiKey, AppUser, Enterprise, Station, UserSession
+from ..principal import ENTERPRISE_ROLES, Principal, Role
 from ..security import hash_password, make_token
 from . import audit
 
