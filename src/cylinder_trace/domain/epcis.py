@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 NAMESPACE = "https://cylinder-trace.org/epcis#"
@@ -69,7 +70,11 @@ def document(events: list[dict[str, Any]], created: datetime,
 
 
 def epc_of(code: str, external: str | None, public_base_url: str) -> str:
-    """A GS1 Digital Link for a cylinder with a GRAI, else our page's URL for its code."""
+    """A GS1 Digital Link for a cylinder with a GRAI, else our page's URL for its code.
+
+    The serial is percent-encoded (GS1 Digital Link URI Syntax 1.x, 7.3: every character
+    outside the URI-unreserved set), as GS1's own engine writes it: `A/B` → `A%2FB`."""
     if external and external.startswith("GRAI:"):
-        return f"https://id.gs1.org/8003/{external[5:]}"
+        grai, serial = external[5:19], external[19:]
+        return f"https://id.gs1.org/8003/{grai}{quote(serial, safe='')}"
     return f"{public_base_url.rstrip('/')}/c/{code}"
