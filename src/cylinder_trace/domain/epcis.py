@@ -3,12 +3,14 @@ dispositions (domain.md's mapping, checked against the CBV 2.0 lists). Pure."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 NAMESPACE = "https://cylinder-trace.org/epcis#"
+_EVENT_IDS = uuid.uuid5(uuid.NAMESPACE_URL, NAMESPACE)
 
 # kind -> (action, bizStep, disposition). Where domain.md names a value that CBV 2.0 lacks
 # ("filling", "returning"), the nearest CBV value is used: loading, collecting.
@@ -50,8 +52,12 @@ def object_event(kind: str, occurred_at: datetime, epc: str, event_hash: str | N
         "ct:kind": kind,
     }
     if event_hash:
-        # the chain hash identifies the event (RFC 6920 named information)
-        event["eventID"] = f"ni:///sha-256;{event_hash}?ver=CBV2.0"
+        # A `ni:///sha-256;…?ver=CBV2.0` eventID claims to be the CBV 2.0 event hash (CBV 2.0
+        # clause 8.9), which a partner recomputes from the event's content; our chain hash is
+        # not that. So the chain hash is our own extension, and the eventID a name-based UUID of
+        # it (EPCIS 2.0 clause 7.4.1 allows urn:uuid): stable across exports, unique per event.
+        event["eventID"] = f"urn:uuid:{uuid.uuid5(_EVENT_IDS, event_hash)}"
+        event["ct:chainHash"] = event_hash
     if station_id:
         event["readPoint"] = {"id": f"urn:cylinder-trace:station:{station_id}"}
     return event
