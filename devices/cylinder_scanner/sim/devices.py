@@ -48,32 +48,72 @@ class RfidSim(PtySim):
 
 
 class RelaySim(PtySim):
-    """A Modbus RTU relay module: coil 0 opens the filling valve; echoes writes."""
+    """A Modbus RTU relay module with ``coils`` coils; ``valve`` opens the filling valve.
 
-    def __init__(self, address: int = 1) -> None:
+    Like a real module (and pymodbus's server): it honours the coil address, answers read coils,
+    write single coil (echo) and write multiple coils (0x0F), and answers an exception for an
+    address out of range (02), a bad value (03) or another function (01)."""
+
+    def __init__(self, address: int = 1, valve: int = 0, coils: int = 16) -> None:
         self.address = address
-        self.coil = False
-        self.history: list[bool] = []
+        self.valve = valve
+        self.coils = [False] * coils
+        self.history: list[bool] = []  # every write to the valve's coil
         self.buffer = bytearray()
         self.ignore_writes = False  # a broken relay: echoes but does not switch
         super().__init__()
 
+    @property
+    def coil(self) -> bool:
+        return self.coils[self.valve] if self.valve < len(self.coils) else False
+
+    def _frame_length(self) -> int | None:
+        if len(self.buffer) < 2:
+            return None
+        if self.buffer[1] == modbus.WRITE_MULTIPLE_COILS:
+            return 9 + self.buffer[6] if len(self.buffer) >= 7 else None
+        return 8
+
     def handle(self, data: bytes) -> None:
         self.buffer += data
-        while len(self.buffer) >= 8:
-            frame = bytes(self.buffer[:8])
+        while (n := self._frame_length()) is not None and len(self.buffer) >= n:
+            frame = bytes(self.buffer[:n])
             if not modbus.crc_ok(frame) or frame[0] != self.address:
-                del self.buffer[0]
+                del self.buffer[0]  # noise, or another device's frame: resynchronise
                 continue
-            del self.buffer[:8]
-            if frame[1] == modbus.WRITE_SINGLE_COIL:
-                on = frame[4] == 0xFF
-                if not self.ignore_writes:
-                    self.coil = on
-                self.history.append(on)
-                self.reply(frame)
-            elif frame[1] == modbus.READ_COILS:
-                self.reply(modbus.read_coils_answer(self.address, int(self.coil)))
+            del self.buffer[:n]
+            self.reply(self._answer(frame))
+
+    def _write(self, coil: int, on: bool) -> None:
+        if not self.ignore_writes:
+            self.coils[coil] = on
+        if coil == self.valve:
+            self.history.append(on)
+
+    def _answer(self, frame: bytes) -> bytes:
+        fn, start = frame[1], int.from_bytes(frame[2:4], "big")
+        value = int.from_bytes(frame[4:6], "big")
+        fail = lambda code: modbus.exception_answer(self.address, fn, code)  # noqa: E731
+        if fn == modbus.WRITE_SINGLE_COIL:
+            if value not in (0xFF00, 0x0000):
+                return fail(0x03)
+            if start >= len(self.coils):
+                return fail(0x02)
+            self._write(start, value == 0xFF00)
+            return frame
+        if fn in (modbus.READ_COILS, modbus.WRITE_MULTIPLE_COILS):
+            if not 1 <= value <= 1968:
+                return fail(0x03)
+            if start + value > len(self.coils):
+                return fail(0x02)
+            if fn == modbus.READ_COILS:
+                bits = sum(1 << i for i in range(value) if self.coils[start + i])
+                return modbus.read_coils_answer(self.address, bits, value)
+            states = int.from_bytes(frame[7:-2], "little")
+            for i in range(value):
+                self._write(start + i, bool(states >> i & 1))
+            return modbus.write_coils_answer(self.address, start, value)
+        return fail(0x01)
 
 
 class ScaleSim(PtySim):
