@@ -125,6 +125,8 @@ class ScaleSim(PtySim):
         self.rate = 0.0  # kg per second while the linked relay is on
         self.relay: RelaySim | None = None
         self.buffer = bytearray()
+        self.streaming = False  # an indicator left in continuous output: we listen mid-line
+        self.answer: bytes | None = None  # a fixed answer line (an error), instead of a weight
         self._last = time.monotonic()
         super().__init__()
 
@@ -149,4 +151,7 @@ class ScaleSim(PtySim):
             cmd = line.strip()
             if cmd in (b"SI", b"S"):
                 flowing = self.relay is not None and self.relay.coil and self.rate > 0
-                self.reply(mtsics.weight_answer(self.kg, self.stable and not flowing))
+                answer = self.answer or mtsics.weight_answer(self.kg, self.stable and not flowing)
+                # streaming: the host starts listening in the middle of a line already on the wire
+                tail = mtsics.weight_answer(self.kg + 1.111, False)[7:] if self.streaming else b""
+                self.reply(tail + answer)
