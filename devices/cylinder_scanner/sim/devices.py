@@ -25,14 +25,22 @@ class ScannerSim(PtySim):
 class RfidSim(PtySim):
     """A CF-RU5102 reader: answers inventory commands with the tag in the field, if any."""
 
-    def __init__(self, address: int = 0) -> None:
+    def __init__(self, address: int = 0, per_frame: int = 0) -> None:
         self.address = address
         self.tags: list[str] = []
+        self.per_frame = per_frame  # > 0: answers of several frames (status 0x03, then 0x01)
+        self.active = False  # active (scan) mode: pushes 0xEE reports unasked
         self.buffer = bytearray()
         super().__init__()
 
-    def present(self, epc: str | None) -> None:
-        self.tags = [epc.upper()] if epc else []
+    def present(self, epc: str | list[str] | None) -> None:
+        epcs = [epc] if isinstance(epc, str) else list(epc or [])
+        self.tags = [e.upper() for e in epcs if e]
+
+    def tick(self) -> None:
+        if self.active:
+            for epc in self.tags:
+                self.reply(rfid_uhf.active_report(self.address, bytes.fromhex(epc)))
 
     def handle(self, data: bytes) -> None:
         self.buffer += data
@@ -43,8 +51,10 @@ class RfidSim(PtySim):
             frame = bytes(self.buffer[:n])
             del self.buffer[:n]
             crc = rfid_uhf.crc16_mcrf4xx(frame[:-2])
-            if frame[-2:] == bytes([crc & 0xFF, crc >> 8]) and frame[2] == rfid_uhf.INVENTORY:
-                self.reply(rfid_uhf.inventory_response(self.address, list(self.tags)))
+            if frame[-2:] == bytes([crc & 0xFF, crc >> 8]) and frame[2] == rfid_uhf.INVENTORY \
+                    and not self.active:  # scanning on its own, it answers no inventory
+                self.reply(rfid_uhf.inventory_response(self.address, list(self.tags),
+                                                       self.per_frame))
 
 
 class RelaySim(PtySim):
