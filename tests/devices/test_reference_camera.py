@@ -62,3 +62,15 @@ def test_the_camera_labels_a_gs1_qr_q3_with_the_raw_element_string() -> None:
     plain = cv2.imread(str(SAMPLES / "qrcode-2" / "1.png"), cv2.IMREAD_GRAYSCALE)
     other = CameraSource(iter([plain])).read(1)
     assert other is not None and other.symbology == "]Q1"
+
+
+def test_a_serial_scanner_passes_the_gs_separated_gs1_scan_the_camera_reads() -> None:
+    from cylinder_scanner.protocols.barcode import LineFramer
+    from cylinder_trace.domain.codes import parse_scan
+
+    # the GS Syntax Engine vector: GRAI, then AI 99 after FNC1 sent as GS, AIM ]Q3
+    (text, symbology), = LineFramer().feed(b"]Q3800302112345678900ABC\x1d99CYL-7\r\n")
+    assert symbology == "]Q3" and text == "800302112345678900ABC\x1d99CYL-7"
+    assert parse_scan(text, (), ()).external == "GRAI:02112345678900ABC"
+    assert parse_scan("(8003)02112345678900ABC(99)CYL-7", (), ()).external == \
+        "GRAI:02112345678900ABC"  # the same label as zxing-cpp renders it by default
