@@ -35,3 +35,14 @@ def test_a_gs1_qr_read_by_camera_or_serial_scanner_finds_the_same_cylinder(world
         assert r.status_code == 200, (scan, r.text)
         found.add(r.json()["cylinder"]["code"])
     assert found == {c["code"]}
+
+
+def test_a_raw_gs1_scan_with_a_second_ai_is_authorized_at_the_scale(world: Any) -> None:
+    e = world.enterprise()
+    key = world.api_key(world.station(e["id"])["id"])
+    c = world.cylinder(e["id"], external_code="(8003)02112345678900ABC",
+                       manufacture_date="2022-03-01", last_inspection_date="2024-03-01")
+    r = world.client.post("/api/v1/fill-authorizations", headers=key,
+                          json={"scan": "]Q3800302112345678900ABC\x1d99CYL-7"})
+    assert r.status_code == 200, r.text
+    assert r.json()["decision"] == "allow" and r.json()["cylinder"]["code"] == c["code"]
