@@ -163,7 +163,7 @@ def _fail(error: ScanError, detail: str, **kw: object) -> ParsedScan:
 _AIM = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
 _OUR_URL = re.compile(r"^https?://([^/?#\s]+)/c/([0-9a-z]+)(?:/([0-9a-z]*))?/?$", re.IGNORECASE)
 _RAW_SIGNED = re.compile(r"^([0-9A-Za-z]+)/([0-9A-Za-z]+)$")
-# AI 8003 (GS1 General Specifications 3.8.4; Syntax Dictionary `8003 N1,zero N13,csum [X..16]`):
+# AI 8003 (GS1 General Specifications, GRAI; Syntax Dictionary `8003 N1,zero N13,csum [X..16]`):
 # the raw form (FNC1 sent as GS 0x1D ends it when another AI follows) and the human-readable
 # one, where the next AI starts with "(nn)" (zxing-cpp's text of a GS1 QR).
 _GRAI_RAW = re.compile(r"^8003(\d{14})([^\x1d]*)(?:\x1d.*)?$", re.DOTALL)
@@ -175,7 +175,7 @@ _PERCENT_OK = re.compile(r"^(?:[^%]|%[0-9A-Fa-f]{2})*$")
 _HEX24 = re.compile(r"^[0-9A-Fa-f]{24}$")
 _OTHER_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{7,63}$")
 
-# GS1 General Specifications figure 7.11-1: the 82 characters a GRAI serial may use.
+# GS1 General Specifications, CSET 82 (figure 7.11-1): the characters a GRAI serial may use.
 CSET82 = frozenset("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
                    "abcdefghijklmnopqrstuvwxyz")
 GRAI_SERIAL_MAX = 16
@@ -296,7 +296,7 @@ def parse_scan(
             return _fail(ScanError.BAD_EPC, "company prefix and asset type need 12 digits",
                          form=ScanForm.EPC_GRAI96)
         serial = _decoded(encoded)
-        if not serial:  # TDS 6.3.4: the serial of a GRAI pure-identity URI is not empty
+        if not serial:  # EPC Tag Data Standard, GRAI pure identity: the serial is not empty
             return _fail(ScanError.BAD_EPC, "an EPC GRAI URI needs a serial",
                          form=ScanForm.EPC_GRAI96)
         body = "0" + company + asset

@@ -52,10 +52,10 @@ def object_event(kind: str, occurred_at: datetime, epc: str, event_hash: str | N
         "ct:kind": kind,
     }
     if event_hash:
-        # A `ni:///sha-256;…?ver=CBV2.0` eventID claims to be the CBV 2.0 event hash (CBV 2.0
-        # clause 8.9), which a partner recomputes from the event's content; our chain hash is
-        # not that. So the chain hash is our own extension, and the eventID a name-based UUID of
-        # it (EPCIS 2.0 clause 7.4.1 allows urn:uuid): stable across exports, unique per event.
+        # A `ni:///sha-256;…?ver=CBV2.0` eventID claims to be CBV 2.0's event hash, which a
+        # partner recomputes from the event's content; our chain hash is not that. So the chain
+        # hash is our own extension, and the eventID a name-based UUID of it (EPCIS 2.0 allows
+        # urn:uuid event IDs): stable across exports, unique per event.
         event["eventID"] = f"urn:uuid:{uuid.uuid5(_EVENT_IDS, event_hash)}"
         event["ct:chainHash"] = event_hash
     if station_id:
@@ -78,8 +78,8 @@ def document(events: list[dict[str, Any]], created: datetime,
 def epc_of(code: str, external: str | None, public_base_url: str) -> str:
     """A GS1 Digital Link for a cylinder with a GRAI, else our page's URL for its code.
 
-    The serial is percent-encoded (GS1 Digital Link URI Syntax 1.x, 7.3: every character
-    outside the URI-unreserved set), as GS1's own engine writes it: `A/B` → `A%2FB`."""
+    The serial is percent-encoded (GS1 Digital Link URI Syntax: every character outside the
+    RFC 3986 unreserved set), as GS1's own Syntax Engine writes it: `A/B` → `A%2FB`."""
     if external and external.startswith("GRAI:"):
         grai, serial = external[5:19], external[19:]
         return f"https://id.gs1.org/8003/{grai}{quote(serial, safe='')}"

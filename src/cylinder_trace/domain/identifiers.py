@@ -21,7 +21,7 @@ def credit_code_check(body17: str) -> str:
 def is_valid_credit_code(code: str) -> bool:
     """A unified social credit code (统一社会信用代码): 18 characters, check character correct.
 
-    GB 32100-2015 clause 4: characters 3-8 are the registering authority's administrative
+    GB 32100-2015 (code structure): characters 3-8 are the registering authority's administrative
     division (GB/T 2260), six digits; a letter there is refused even with a right check."""
     code = code.upper()
     if len(code) != 18 or any(c not in _CREDIT_ALPHABET for c in code):
@@ -40,7 +40,7 @@ def id_number_check(body17: str) -> str:
 def is_valid_id_number(number: str) -> bool:
     """A resident identity card number (居民身份证号码): 17 digits and a correct check character.
 
-    GB 11643-1999 clause 4.2: characters 7-14 are the birth date YYYYMMDD, a real day."""
+    GB 11643-1999 (5.3, 出生日期码): characters 7-14 are the birth date YYYYMMDD, a real day."""
     number = number.upper()
     if len(number) != 18 or not number[:17].isdigit():
         return False
