@@ -34,7 +34,7 @@ def schema_errors(doc: dict[str, Any]) -> list[str]:
 @cache
 def _shapes() -> Any:
     """GS1's draft shapes, repaired in memory as gs1/EPCIS#282 describes: several shapes that
-    carry `sh:path` are typed `sh:NodeShape` and used through `sh:node`, which SHACL (2.1, 2.3)
+    carry `sh:path` are typed `sh:NodeShape` and used through `sh:node`, which SHACL (2.2, 2.3)
     does not allow and pySHACL refuses to load; they are property shapes, used via
     `sh:property`. Nothing else is changed."""
     import rdflib
