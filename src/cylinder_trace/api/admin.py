@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from ..auth import CurrentPrincipal
+from ..auth import Action, CurrentPrincipal, acts
 from ..db import SessionDep, database_ok
 from ..errors import problem
 from ..models import ApiKey, AppUser, Enterprise, Station, Vehicle
@@ -122,7 +122,7 @@ def me(session: SessionDep, principal: CurrentPrincipal) -> UserOut:
 
 
 @router.post(
-    "/enterprises",
+    "/enterprises", dependencies=[acts(Action.CREATE_ENTERPRISE)],
     response_model=EnterpriseOut,
     status_code=status.HTTP_201_CREATED,
     tags=["enterprises"],
@@ -146,7 +146,9 @@ def get_enterprise(
 
 
 @router.post(
-    "/stations", response_model=StationOut, status_code=status.HTTP_201_CREATED, tags=["stations"]
+    "/stations",
+    dependencies=[acts(Action.MANAGE_STATION)], response_model=StationOut,
+    status_code=status.HTTP_201_CREATED, tags=["stations"]
 )
 def create_station(
     body: StationCreate, session: SessionDep, principal: CurrentPrincipal
@@ -168,14 +170,17 @@ def get_station(
     return station_out(accounts.get_station(session, principal, station_id))
 
 
-@router.post("/stations/{station_id}/lock", response_model=StationOut, tags=["stations"])
+@router.post("/stations/{station_id}/lock",
+             dependencies=[acts(Action.LOCK_STATION)], response_model=StationOut, tags=["stations"])
 def lock_station(
     station_id: uuid.UUID, body: StationLock, session: SessionDep, principal: CurrentPrincipal
 ) -> StationOut:
     return station_out(accounts.set_station_lock(session, principal, station_id, True, body.reason))
 
 
-@router.post("/stations/{station_id}/unlock", response_model=StationOut, tags=["stations"])
+@router.post("/stations/{station_id}/unlock",
+             dependencies=[acts(Action.UNLOCK_STATION)], response_model=StationOut,
+             tags=["stations"])
 def unlock_station(
     station_id: uuid.UUID, body: StationLock, session: SessionDep, principal: CurrentPrincipal
 ) -> StationOut:
@@ -185,7 +190,7 @@ def unlock_station(
 
 
 @router.post(
-    "/stations/{station_id}/api-keys",
+    "/stations/{station_id}/api-keys", dependencies=[acts(Action.MANAGE_KEYS)],
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
     tags=["stations"],
@@ -202,7 +207,9 @@ def create_api_key(
     return ApiKeyCreated(id=record.id, station_id=record.station_id, key=key, prefix=record.prefix)
 
 
-@router.get("/stations/{station_id}/api-keys", response_model=list[ApiKeyOut], tags=["stations"])
+@router.get("/stations/{station_id}/api-keys",
+            dependencies=[acts(Action.MANAGE_KEYS)], response_model=list[ApiKeyOut],
+            tags=["stations"])
 def list_api_keys(
     station_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> list[ApiKeyOut]:
@@ -210,7 +217,8 @@ def list_api_keys(
 
 
 @router.delete(
-    "/stations/{station_id}/api-keys/{key_id}", response_model=ApiKeyOut, tags=["stations"]
+    "/stations/{station_id}/api-keys/{key_id}",
+    dependencies=[acts(Action.MANAGE_KEYS)], response_model=ApiKeyOut, tags=["stations"]
 )
 def revoke_api_key(
     station_id: uuid.UUID, key_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
@@ -218,12 +226,15 @@ def revoke_api_key(
     return key_out(accounts.revoke_api_key(session, principal, station_id, key_id))
 
 
-@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, tags=["users"])
+@router.post("/users",
+             dependencies=[acts(Action.CREATE_USER)], response_model=UserOut,
+             status_code=status.HTTP_201_CREATED, tags=["users"])
 def create_user(body: UserCreate, session: SessionDep, principal: CurrentPrincipal) -> UserOut:
     return user_out(accounts.create_user(session, principal, body))
 
 
-@router.get("/users", response_model=list[UserOut], tags=["users"])
+@router.get("/users",
+            dependencies=[acts(Action.LIST_USERS)], response_model=list[UserOut], tags=["users"])
 def list_users(session: SessionDep, principal: CurrentPrincipal) -> list[UserOut]:
     return [user_out(u) for u in accounts.list_users(session, principal)]
 
@@ -239,7 +250,9 @@ def vehicle_out(session: SessionDep, v: Vehicle) -> VehicleOut:
 
 
 @router.post(
-    "/vehicles", response_model=VehicleOut, status_code=status.HTTP_201_CREATED, tags=["vehicles"]
+    "/vehicles",
+    dependencies=[acts(Action.MANAGE_VEHICLE)], response_model=VehicleOut,
+    status_code=status.HTTP_201_CREATED, tags=["vehicles"]
 )
 def create_vehicle(
     body: VehicleCreate, session: SessionDep, principal: CurrentPrincipal

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ..auth import ENTERPRISE_ROLES, Principal, Role
+from ..auth import ENTERPRISE_ROLES, Principal
 from ..config import get_settings
 from ..domain import codes
+from ..domain.access import Action, scope_of
 from ..domain.policy import policy_for
 from ..domain.reasons import as_dict
 from ..domain.rules import CylinderFacts, FillFacts, Licence, StationFacts, authorize_fill
@@ -43,8 +44,8 @@ def _station(session: Session, principal: Principal, station_id: uuid.UUID | Non
 def fill_check(session: Session, principal: Principal, scan: str,
                station_id: uuid.UUID | None) -> dict[str, Any]:
     """The decision for this scan at this station (the caller's, or its company's first)."""
-    if principal.role not in ENTERPRISE_ROLES | {Role.PLATFORM_ADMIN}:
-        raise Forbidden("Fill checks are for a company's staff")
+    if scope_of(principal.role, Action.FILL_CHECK) is None:
+        raise Forbidden("Fill checks are for a company's staff", reason="ROLE_NOT_ALLOWED")
     parsed = registry.parse(scan)
     if parsed.error == codes.ScanError.BAD_CHECK_CHARACTER:
         raise Invalid("The code's check character is wrong: a typo or a misread label",

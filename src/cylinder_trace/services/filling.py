@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ..auth import Principal, Role
+from ..auth import Principal
 from ..config import get_settings
+from ..domain.access import Action, scope_of
 from ..domain.lifecycle import EventKind
-from ..domain.reasons import ReasonCode, as_dict
-from ..domain.rules import assess_fill
+from ..domain.reasons import FillFlag, ReasonCode, as_dict
+from ..domain.rules import OperatorFacts, assess_fill, operator_certified
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..models import AppUser, Cylinder, Fill, FillAuthorization
 from ..observe import FILLS
 from ..schemas_fills import FillCreate
-from . import idempotency
+from . import idempotency, registry
 from .events import append_event, lock_cylinder
 
 
@@ -47,6 +48,19 @@ def _authorization(session: Session, principal: Principal, body: FillCreate,
     return auth
 
 
+def _certified(operator: AppUser | None, principal: Principal, today: date) -> bool:
+    """The badge on the record held to the rule of authorization (``rules.operator_certified``).
+    The fill has happened by the time it is reported, so a failing badge flags the record (kept,
+    and seen by regulators in the history) instead of refusing it: refusing would lose the
+    evidence of a fill that took place."""
+    if operator is None or principal.enterprise_id is None:
+        return False
+    facts = OperatorFacts(known=True, enterprise_id=operator.enterprise_id,
+                          active=operator.active,
+                          certificate_valid_until=operator.certificate_valid_until)
+    return operator_certified(facts, principal.enterprise_id, today)
+
+
 def fill_out(fill: Fill, code: str) -> dict[str, Any]:
     return {
         "id": str(fill.id),
@@ -66,7 +80,7 @@ def record_fill(
     session: Session, principal: Principal, body: FillCreate, idempotency_key: str | None
 ) -> tuple[int, dict[str, Any]]:
     """The fill record (201) or, on a failed pre-fill check, the refusal (409), both kept."""
-    if principal.role != Role.STATION:
+    if scope_of(principal.role, Action.RECORD_FILL) is None:
         raise Forbidden("Fills are reported by the station's appliance (X-API-Key)")
     key = idempotency.check_key(idempotency_key)
     req_hash = idempotency.request_hash(body.model_dump(mode="json"))
@@ -80,17 +94,20 @@ def record_fill(
     cylinder = lock_cylinder(session, auth.cylinder_id)
     assert cylinder is not None
     operator_id = auth.operator_id
+    operator_flag: tuple[FillFlag, ...] = ()
     if body.operator:
         operator = session.exec(
             select(AppUser).where(col(AppUser.badge) == body.operator)).first()
         operator_id = operator.id if operator else None
+        if not _certified(operator, principal, registry.today()):
+            operator_flag = (FillFlag.OPERATOR_NOT_CERTIFIED,)
     auth.closed_at = now
     auth.status = "used"
     session.add(auth)
     if body.pre_fill_check is not None and not body.pre_fill_check.passed:
         return _refuse(session, principal, cylinder, auth, body, scope, key, req_hash)
     flags = assess_fill(body.net_kg, body.gross_kg, cylinder.max_fill_kg, cylinder.tare_kg,
-                        get_settings().tare_tolerance_kg)
+                        get_settings().tare_tolerance_kg) + operator_flag
     fill = Fill(authorization_id=auth.id, cylinder_id=cylinder.id or 0,
                 station_id=auth.station_id, operator_id=operator_id, net_kg=body.net_kg,
                 gross_kg=body.gross_kg, gas_batch=body.gas_batch,
