@@ -16,6 +16,7 @@ import pytest
 from cylinder_trace.domain import access
 from cylinder_trace.domain.access import Action, Role, Scope
 from cylinder_trace.domain.lifecycle import (
+    DOOR_STOPS,
     CylinderState,
     EventKind,
     LifecycleError,
@@ -230,6 +231,19 @@ def test_deliverable() -> None:
     assert not_deliverable(state(filled=True), A, TODAY, True) == "not full and at a station"
     assert not_deliverable(state(**full, valve_type="two_phase"), A, TODAY, True)
     assert not_deliverable(state(**full), A, TODAY, False)
+
+
+def test_the_phone_apps_door_stops_are_the_domains() -> None:
+    import re
+
+    from cylinder_trace.domain.reasons import ReasonCode
+
+    app_js = (Path(__file__).resolve().parents[2] / "src" / "cylinder_trace" / "web" / "app"
+              / "app.js").read_text(encoding="utf-8")
+    found = re.search(r"const DOOR_STOP = new Set\(\[([^\]]*)\]", app_js)
+    assert found, "app.js no longer has DOOR_STOP"
+    assert set(re.findall(r'"([A-Z_]+)"', found.group(1))) == DOOR_STOPS
+    assert DOOR_STOPS <= set(ReasonCode)
 
 
 # --- the page ------------------------------------------------------------------------------------
