@@ -263,6 +263,34 @@ def test_a_cylinder_seized_on_the_truck_is_not_handed_over_at_the_door(
     assert "delivered" not in kinds
 
 
+def test_a_seizure_committed_while_a_dispatch_is_checked_stops_the_dispatch(
+        world: Any, city: Any, engine: Any) -> None:
+    """Two at once: the seizure holds the cylinder's row; the dispatch, checked meanwhile,
+    waits for it at the movement and then sees the seizure (it does not leave on the truck)."""
+    import threading
+    import time
+
+    a = city["a"]
+    c = full(world, a)
+    cust = customer(world, a)
+    answer: list[Any] = []
+    with engine.connect() as conn:
+        tx = conn.begin()
+        conn.execute(text("SELECT id FROM cylinder WHERE code = :c FOR UPDATE"), {"c": c["code"]})
+        worker = threading.Thread(target=lambda: answer.append(post(world, "/deliveries",
+            h(a["admin"]), {"worker_id": a["worker"]["id"], "vehicle_id": a["vehicle"]["id"],
+                            "customer_id": cust["id"], "codes": [c["code"]]})))
+        worker.start()
+        time.sleep(1.0)
+        assert not answer, "the dispatch did not wait for the cylinder's row"
+        conn.execute(text("UPDATE cylinder SET seized = true, seized_by = 'regulator' "
+                          "WHERE code = :c"), {"c": c["code"]})
+        tx.commit()
+    worker.join(timeout=30)
+    held(answer[0], "SEIZED")
+    assert get(world, f"/cylinders/{c['code']}")["location_kind"] == "station"
+
+
 def test_a_held_cylinder_comes_back_only_to_its_owners_station(world: Any, city: Any) -> None:
     a, b = city["a"], city["b"]
     c = world.cylinder(a["e"]["id"], **GOOD)

@@ -40,8 +40,12 @@ def move(session: Session, principal: Principal, c: Cylinder, kind: EventKind,
          payload: dict[str, Any], *, to_enterprise_id: uuid.UUID | None = None,
          occurred_at: datetime | None = None) -> CylinderEvent:
     """Every movement of a cylinder goes through here: a seizure or recall stops it
-    (``lifecycle.movement_refusals``), otherwise its event is appended. The caller holds the row
-    locked. ``to_enterprise_id``: the company a return brings it to."""
+    (``lifecycle.movement_refusals``), otherwise its event is appended. ``to_enterprise_id``:
+    the company a return brings it to.
+
+    The row is (re)read under its lock here, so a seizure committed while a dispatch was being
+    checked is seen: the two serialise on the cylinder row, and the movement loses."""
+    session.refresh(c, with_for_update=True)
     state = state_of(c)
     regulator_recall = bool(
         kind == EventKind.SCRAPPED and c.recalled

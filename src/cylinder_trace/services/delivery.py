@@ -83,7 +83,7 @@ def dispatch(session: Session, principal: Principal, body: DeliveryCreate) -> De
                         station_id=uuid.UUID(cylinders[0].location_id or "") if cylinders
                         and cylinders[0].location_id else None)
     session.add(delivery)
-    for c in cylinders:
+    for c in sorted(cylinders, key=lambda c: c.id or 0):  # row locks in one order: no deadlock
         move(session, principal, c, EventKind.DISPATCHED, {
             "delivery_id": str(delivery.id), "vehicle_id": str(body.vehicle_id),
             "worker_id": str(body.worker_id), "customer_id": str(customer.id)})
