@@ -20,8 +20,17 @@ from .errors import Forbidden, NotAuthenticated
 from .models import ApiKey, AppUser, Enterprise, Station
 from .security import api_key_hash, read_token
 
-__all__ = ["ENTERPRISE_ROLES", "Action", "CurrentPrincipal", "Principal", "Role", "acts",
-           "allowed", "require_may"]
+__all__ = [
+    "ENTERPRISE_ROLES",
+    "Action",
+    "CurrentPrincipal",
+    "Principal",
+    "Role",
+    "acts",
+    "allowed",
+    "may",
+    "require_may",
+]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy import or_, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ..auth import Principal, require_may
+from ..auth import Principal, may, require_may
 from ..config import get_settings
 from ..domain import codes, models_spec
 from ..domain.access import Action, scope_of
@@ -147,11 +147,9 @@ def owner_for(session: Session, principal: Principal, owner_id: uuid.UUID | None
     if enterprise is None:
         raise NotFound("No such enterprise")
     principal.require_sees(enterprise.id, enterprise.region_code)
-    try:
-        require_may(principal, action, enterprise.id, enterprise.region_code)
-    except Forbidden as exc:
+    if not may(principal, action, enterprise.id, enterprise.region_code):
         raise Forbidden("An enterprise registers only its own cylinders (自有产权)",
-                        reason="OUT_OF_SCOPE") from exc
+                        reason="OUT_OF_SCOPE")
     return enterprise
 
 
