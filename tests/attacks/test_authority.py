@@ -455,3 +455,72 @@ def test_each_route_refuses_the_roles_its_row_leaves_out(world: Any, app: Any,
                 assert reason != "ROLE_NOT_ALLOWED", (method, path)
             checked += 1
     assert checked >= 30
+
+
+# --- rows from before the takers were recorded -------------------------------------------------
+
+def test_seizures_and_recalls_from_before_keep_their_takers_side(database_url: str) -> None:
+    """The migration gives rows of before their taker's role where the history names the user:
+    a company's own seizure stays the company's to lift, a regulator's the regulator's."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlmodel import Session
+
+    from cylinder_trace.migrate import alembic_config
+    from cylinder_trace.models import AppUser, Cylinder, CylinderEvent, Enterprise, RecallCampaign
+
+    base = make_url(database_url)
+    name = f"ct_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        cfg = alembic_config(url)
+        command.upgrade(cfg, "heads")
+        script = ScriptDirectory.from_config(cfg)
+        mine = next(r for r in script.walk_revisions() if r.module.__file__
+                    and r.module.__file__.endswith("_authority.py"))
+        engine = create_engine(url)
+        with Session(engine) as session:
+            e = Enterprise(name="x", credit_code="91500000MA0000001X", region_code="500103")
+            session.add(e)
+            session.flush()
+            company = AppUser(username="a", password_hash="x", role="enterprise_admin",
+                              enterprise_id=e.id)
+            regulator = AppUser(username="r", password_hash="x", role="regulator",
+                                region_codes=["500000"])
+            session.add_all([company, regulator])
+            session.flush()
+            ids = {}
+            for n, who in ((1, company), (2, regulator), (3, None)):
+                c = Cylinder(id=n, code=f"CT{n:09d}", owner_enterprise_id=e.id,
+                             region_code="500103", manufacturer="m", serial_number=f"s{n}",
+                             model="YSP-12", water_capacity_l=26.2, tare_kg=10, max_fill_kg=10,
+                             manufacture_date=date(2022, 1, 1), seized=True)
+                session.add(c)
+                session.flush()
+                session.add(CylinderEvent(
+                    cylinder_id=n, occurred_at=datetime.now(UTC), kind="seized",
+                    actor_kind="user" if who else "system",
+                    actor_id=str(who.id) if who else None, payload={}))
+                ids[n] = c.code
+            session.add(RecallCampaign(ordered_by=company.id, reason="x", criteria={}))
+            session.commit()
+        command.downgrade(cfg, str(mine.down_revision))
+        command.upgrade(cfg, "heads")
+        with engine.connect() as conn:
+            got = dict(conn.execute(text("SELECT id, seized_by FROM cylinder")).all())
+            recall_role = conn.execute(text("SELECT ordered_by_role FROM recall_campaign")
+                                       ).scalar()
+        engine.dispose()
+        assert got == {1: "enterprise_admin", 2: "regulator", 3: None}
+        assert recall_role == "enterprise_admin"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
