@@ -368,6 +368,14 @@ def test_a_fill_recorded_under_another_companys_badge_is_flagged_operator_not_ce
         event = get(world, f"/cylinders/{c['code']}/history", h(city["regulator"]))["items"][0]
         assert event["kind"] == "filled"
         assert ("OPERATOR_NOT_CERTIFIED" in event["payload"]["flags"]) is flagged
+    # and hears of it: the region's regulator and the company, once per flagged fill
+    told = [n for n in get(world, "/notifications", h(city["regulator"]))
+            if n["kind"] == "fill_operator_not_certified"]
+    assert len(told) == 3
+    assert len([n for n in get(world, "/notifications", h(a["admin"]))
+                if n["kind"] == "fill_operator_not_certified"]) == 3
+    assert not [n for n in get(world, "/notifications", h(city["far"]))
+                if n["kind"] == "fill_operator_not_certified"]
     # the same badge at authorization is refused, as before
     c = world.cylinder(a["e"]["id"], **GOOD)
     d = post(world, "/fill-authorizations", a["key"],

@@ -14,11 +14,12 @@ from ..domain.lifecycle import EventKind
 from ..domain.reasons import FillFlag, ReasonCode, as_dict
 from ..domain.rules import OperatorFacts, assess_fill, operator_certified
 from ..errors import Conflict, DomainError, Forbidden, NotFound
-from ..models import AppUser, Cylinder, Fill, FillAuthorization
+from ..models import AppUser, Cylinder, Fill, FillAuthorization, Station
 from ..observe import FILLS
 from ..schemas_fills import FillCreate
 from . import idempotency, registry
 from .events import append_event, lock_cylinder
+from .notifications import notify
 
 
 class PreFillCheckFailed(DomainError):
@@ -59,6 +60,20 @@ def _certified(operator: AppUser | None, principal: Principal, today: date) -> b
                           active=operator.active,
                           certificate_valid_until=operator.certificate_valid_until)
     return operator_certified(facts, principal.enterprise_id, today)
+
+
+def _tell_regulator(session: Session, fill: Fill, cylinder: Cylinder, badge: str | None) -> None:
+    """A fill under a badge that is not a certified operator of the station's company: the
+    station's region and company hear of it (notifications and webhooks), in this transaction."""
+    station = session.get(Station, fill.station_id)
+    notify(session, "fill_operator_not_certified", str(fill.id),
+           enterprise_id=station.enterprise_id if station else None,
+           region_code=station.region_code if station else cylinder.region_code,
+           title_zh=f"气瓶 {cylinder.code} 由无有效资质的充装人员充装",
+           title_en=f"Cylinder {cylinder.code} filled under a badge that is not a certified "
+                    "operator of the station's company",
+           payload={"fill_id": str(fill.id), "code": cylinder.code,
+                    "station_id": str(fill.station_id), "badge": badge})
 
 
 def fill_out(fill: Fill, code: str) -> dict[str, Any]:
@@ -124,6 +139,8 @@ def record_fill(
         "flags": [str(f) for f in flags],
         "pre_fill_check": body.pre_fill_check.model_dump() if body.pre_fill_check else None,
     }, station_id=auth.station_id, occurred_at=now)
+    if operator_flag:
+        _tell_regulator(session, fill, cylinder, body.operator)
     answer = fill_out(fill, cylinder.code)
     for flag in flags or ("none",):
         FILLS.labels(str(flag)).inc()
