@@ -1,9 +1,9 @@
 """Who may do what: one permission table, who may lift what, and who may create which account.
 
-Pure (standard library only). Routes declare their action (``auth.allowed(Action.X)``) and the
-services check the target against the same row's scope (``auth.require_may``), so one row here is
-the whole answer to "who may do X". ``docs/security.md`` prints this table (``markdown_table``),
-and ``tests/domain/test_access.py`` checks every row and that the page matches.
+Pure (standard library only). Routes declare their action (``dependencies=[auth.acts(Action.X)]``)
+and the services check the target against the same row's scope (``auth.require_may``), so one
+row here is the whole answer to "who may do X". ``docs/security.md`` prints this table
+(``markdown_table``), and ``tests/domain/test_access.py`` checks every row and the page.
 
 Adding an actor (an inspection agency's role, say) is adding a ``Role`` member and its cell in the
 rows it may do; adding an action is one ``_row`` line.
@@ -32,8 +32,6 @@ class Role(StrEnum):
 ENTERPRISE_ROLES = frozenset(
     {Role.ENTERPRISE_ADMIN, Role.OPERATOR, Role.DELIVERY_WORKER, Role.STATION}
 )
-# Roles whose reach is a set of region codes (an inspector may also serve one enterprise).
-REGION_ROLES = frozenset({Role.REGULATOR, Role.INSPECTOR})
 
 
 class Scope(StrEnum):
