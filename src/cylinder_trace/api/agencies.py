@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter, Query, status
 
-from ..auth import CurrentPrincipal
+from ..auth import Action, CurrentPrincipal, acts
 from ..db import SessionDep
 from ..models import Cylinder, Inspection
 from ..schemas import UserOut
@@ -38,8 +38,8 @@ def inspection_out(row: Inspection, code: str) -> InspectionOut:
                          report_number=row.report_number, recorded_at=row.recorded_at)
 
 
-@router.post("/agencies", response_model=AgencyOut, status_code=status.HTTP_201_CREATED,
-             tags=["agencies"])
+@router.post("/agencies", dependencies=[acts(Action.MANAGE_AGENCY)], response_model=AgencyOut,
+             status_code=status.HTTP_201_CREATED, tags=["agencies"])
 def create_agency(body: AgencyCreate, session: SessionDep,
                   principal: CurrentPrincipal) -> AgencyOut:
     """Register an inspection agency (气瓶检验机构) with its approval (核准证): platform admin."""
@@ -62,7 +62,8 @@ def get_agency(agency_id: uuid.UUID, session: SessionDep,
                                registry.today())
 
 
-@router.patch("/agencies/{agency_id}", response_model=AgencyOut, tags=["agencies"])
+@router.patch("/agencies/{agency_id}", dependencies=[acts(Action.MANAGE_AGENCY)],
+               response_model=AgencyOut, tags=["agencies"])
 def update_agency(agency_id: uuid.UUID, body: AgencyUpdate, session: SessionDep,
                   principal: CurrentPrincipal) -> AgencyOut:
     """Renew, suspend or revoke the approval: platform admin."""
@@ -71,7 +72,8 @@ def update_agency(agency_id: uuid.UUID, body: AgencyUpdate, session: SessionDep,
     return agencies.agency_out(agency, registry.today())
 
 
-@router.post("/agencies/{agency_id}/inspectors", response_model=UserOut,
+@router.post("/agencies/{agency_id}/inspectors", dependencies=[acts(Action.MANAGE_AGENCY)],
+             response_model=UserOut,
              status_code=status.HTTP_201_CREATED, tags=["agencies"])
 def create_inspector(agency_id: uuid.UUID, body: InspectorCreate, session: SessionDep,
                      principal: CurrentPrincipal) -> UserOut:
@@ -105,7 +107,8 @@ def _done(session: SessionDep, c: Cylinder) -> CylinderOut:
     return cylinder_out(c)
 
 
-@router.post("/cylinders/{code}/inspections", response_model=CylinderOut,
+@router.post("/cylinders/{code}/inspections", dependencies=[acts(Action.RECORD_INSPECTION)],
+             response_model=CylinderOut,
              status_code=status.HTTP_201_CREATED, tags=["agencies"])
 def record_inspection(code: str, body: InspectionCreate, session: SessionDep,
                       principal: CurrentPrincipal) -> CylinderOut:
@@ -114,7 +117,8 @@ def record_inspection(code: str, body: InspectionCreate, session: SessionDep,
     return _done(session, inspections.record_inspection(session, principal, code, body))
 
 
-@router.post("/cylinders/{code}/valve-conversions", response_model=CylinderOut,
+@router.post("/cylinders/{code}/valve-conversions", dependencies=[acts(Action.CONVERT_VALVE)],
+             response_model=CylinderOut,
              status_code=status.HTTP_201_CREATED, tags=["agencies"])
 def convert_valve(code: str, body: ValveConversionCreate, session: SessionDep,
                   principal: CurrentPrincipal) -> CylinderOut:
@@ -122,14 +126,16 @@ def convert_valve(code: str, body: ValveConversionCreate, session: SessionDep,
     return _done(session, inspections.convert_valve(session, principal, code, body))
 
 
-@router.post("/cylinders/{code}/scrap/accept", response_model=CylinderOut, tags=["agencies"])
+@router.post("/cylinders/{code}/scrap/accept", dependencies=[acts(Action.ACCEPT_SCRAP)],
+             response_model=CylinderOut, tags=["agencies"])
 def accept_scrap(code: str, body: ScrapAccept, session: SessionDep,
                  principal: CurrentPrincipal) -> CylinderOut:
     """The agency the cylinder was handed to scraps it: the code is void for ever."""
     return _done(session, inspections.accept_scrap(session, principal, code, body))
 
 
-@router.post("/cylinders/{code}/scrap/return", response_model=CylinderOut, tags=["agencies"])
+@router.post("/cylinders/{code}/scrap/return", dependencies=[acts(Action.ACCEPT_SCRAP)],
+             response_model=CylinderOut, tags=["agencies"])
 def return_handover(code: str, body: Reason, session: SessionDep,
                     principal: CurrentPrincipal) -> CylinderOut:
     """The agency gives a handed-over cylinder back to its owner, not scrapped."""

@@ -1,10 +1,9 @@
 """Use cases of the inspection agencies (气瓶检验机构): register and manage an agency, its
 inspectors, and the read side (the register of what it recorded).
 
-Who may do what (until the permission table lands, here in one place):
+Who may do what (the permission table, domain/access.py, row MANAGE_AGENCY; READ for the rest):
 - a platform admin registers agencies, renews, suspends or revokes their approval, and creates
-  their inspectors; nobody else (an agency is no company's to make, and a regulator's own
-  licence actions are issue 19's second part);
+  their inspectors; nobody else (an agency is no company's to make, nor a regulator's);
 - every signed-in caller reads the list of agencies (name, credit code, approval, region): the
   register of approved agencies is public, and a company needs it to hand a cylinder over;
 - an agency's inspectors and its register are read by a platform admin, regulators whose
@@ -19,21 +18,22 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from ..domain import access
+from ..domain.access import Action
 from ..domain.agencies import AgencyFacts, InspectorFacts
 from ..domain.identifiers import region_covers
 from ..domain.rules import Licence
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import Agency, AppUser, Cylinder, Inspection
-from ..principal import Principal, Role
+from ..principal import Principal, Role, require_allowed
 from ..schemas_agencies import AgencyCreate, AgencyOut, Approval, InspectorCreate
 from ..security import hash_password
 from . import audit
 from .search import scope_clause
 
 
-def _platform_admin(principal: Principal, what: str) -> None:
-    if principal.role != Role.PLATFORM_ADMIN:
-        raise Forbidden(f"Only a platform admin {what}", reason="PLATFORM_ADMIN_REQUIRED")
+def _manage(principal: Principal) -> None:
+    require_allowed(principal, Action.MANAGE_AGENCY)
 
 
 def approval_of(agency: Agency) -> Licence:
@@ -72,7 +72,7 @@ def _set_approval(agency: Agency, approval: Approval) -> None:
 
 
 def create_agency(session: Session, principal: Principal, data: AgencyCreate) -> Agency:
-    _platform_admin(principal, "registers inspection agencies")
+    _manage(principal)
     agency = Agency(name=data.name, credit_code=data.credit_code, region_code=data.region_code,
                     approval_number="", approval_valid_until=data.approval.valid_until)
     _set_approval(agency, data.approval)
@@ -100,7 +100,7 @@ def update_approval(session: Session, principal: Principal, agency_id: uuid.UUID
                     approval: Approval) -> Agency:
     """Renew, suspend or revoke: judged again at each inspection from then on (work already
     recorded stays recorded: it was valid when it was done)."""
-    _platform_admin(principal, "changes an agency's approval")
+    _manage(principal)
     agency = session.get(Agency, agency_id, with_for_update=True)
     if agency is None:
         raise NotFound("No such agency")
@@ -163,13 +163,18 @@ def create_inspector(session: Session, principal: Principal, agency_id: uuid.UUI
                      data: InspectorCreate) -> AppUser:
     """An inspector account of one agency: no enterprise; its read scope is the agency's
     region (the cylinders presented to the agency there)."""
-    _platform_admin(principal, "creates an agency's inspectors")
+    _manage(principal)
     agency = session.get(Agency, agency_id)
     if agency is None:
         raise NotFound("No such agency")
+    try:  # the role rule for accounts: an inspector is its agency's, in its agency's region
+        grant = access.new_account(principal.role, principal.enterprise_id, Role.INSPECTOR, None,
+                                   [agency.region_code], agency_id=agency.id)
+    except access.AccountRefused as exc:
+        raise (Forbidden if exc.forbidden else Invalid)(str(exc), reason=exc.code) from exc
     user = AppUser(username=data.username, password_hash=hash_password(data.password),
                    role=Role.INSPECTOR.value, agency_id=agency.id,
-                   region_codes=[agency.region_code],
+                   region_codes=list(grant.region_codes),
                    certificate_number=data.certificate.number,
                    certificate_valid_until=data.certificate.valid_until)
     session.add(user)

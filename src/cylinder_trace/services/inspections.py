@@ -1,15 +1,19 @@
 """What only an inspection agency records (issue 19): periodic inspections (GB/T 8334), the
 conversion of a two-phase valve, and scrapping (报废) a cylinder handed over to it.
 
-The rule of who may (domain/agencies.py) is judged when the act is recorded, so a cylinder's
+Who may: the permission table (domain/access.py) gives these acts to inspectors only (rows
+RECORD_INSPECTION, CONVERT_VALVE, ACCEPT_SCRAP; the hand-over is SCRAP), and domain/agencies.py
+then asks for a registered agency, a valid approval and certificate, and the agency's region.
+That rule is judged when the act is recorded, so a cylinder's
 next due date, its inspection result and its valve type move only on a valid agency's record:
 the fill authorization reads those columns and needs no change. Each act is one transaction:
 the cylinder row locked, its event appended, the agency's register row written.
 
 Scrapping is a hand-over then an acceptance. The owner's admin (or a platform admin for it)
 hands the cylinder to a named agency, with the real-name record of whoever handed a recovered
-cylinder in; it is refused while a regulator's seizure holds the cylinder. A regulator in its
-region may hand over a seized cylinder (problem cylinders go to an agency to be scrapped). The
+cylinder in; it is refused while a regulator's seizure holds the cylinder (a company's own
+seizure or a recall does not: a recalled cylinder is handed to an agency to be scrapped). A
+regulator in its region may hand over a seized cylinder (problem cylinders go to an agency). The
 cylinder then sits at the agency (refused at every scale: AT_INSPECTION_AGENCY) until that
 agency's inspector accepts and scraps it, or gives it back; the company cannot undo a hand-over.
 """
@@ -25,14 +29,15 @@ from sqlmodel import Session
 
 from .. import pii
 from ..domain import models_spec
+from ..domain.access import Action, Side, side_of
 from ..domain.agencies import REFUSAL_TEXT, InspectorFacts, refusal
 from ..domain.lifecycle import EventKind
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, CylinderHeld, Forbidden, Invalid, NotFound
 from ..models import Agency, AppUser, Cylinder, Handover, Inspection
-from ..principal import Principal, Role
+from ..principal import Principal, require_allowed, require_may
 from ..schemas_agencies import InspectionCreate, ScrapAccept, ValveConversionCreate
 from ..schemas_lifecycle import ScrapCreate
-from . import registry
+from . import custody, registry
 from .agencies import facts_of, inspector_of
 from .events import append_event
 from .notifications import notify
@@ -50,11 +55,16 @@ def _agency_inspector(session: Session, principal: Principal, cylinder: Cylinder
     return mine
 
 
-def _cylinder(session: Session, principal: Principal, code: str, on: date) -> Cylinder:
-    """The agency checks who the caller is first (a company gets 403, not a look at the row),
-    then finds the cylinder in its region, locked."""
+def _cylinder(session: Session, principal: Principal, code: str, on: date,
+              action: Action) -> Cylinder:
+    """Who the caller is comes first (the table's row for ``action``, then an agency's valid
+    inspector: a company gets 403, not a look at the row), then the cylinder in its region,
+    locked."""
+    require_allowed(principal, action)
     _agency_inspector(session, principal, None, on)
-    return registry.cylinder_for(session, principal, code, for_update=True)
+    cylinder = registry.cylinder_for(session, principal, code, for_update=True)
+    require_may(principal, action, cylinder.owner_enterprise_id, cylinder.region_code)
+    return cylinder
 
 
 def _check_day(on: date, cylinder: Cylinder, field: str) -> None:
@@ -83,7 +93,7 @@ def record_inspection(session: Session, principal: Principal, code: str,
                       body: InspectionCreate) -> Cylinder:
     """A periodic inspection: the agency's stamped next due date is the cylinder's, within the
     region's interval (an agency cannot stamp a longer one than the regulation gives)."""
-    cylinder = _cylinder(session, principal, code, body.inspected_on)
+    cylinder = _cylinder(session, principal, code, body.inspected_on, Action.RECORD_INSPECTION)
     user, agency = _agency_inspector(session, principal, cylinder, body.inspected_on)
     _check_day(body.inspected_on, cylinder, "inspected_on")
     interval = registry.inspection_interval(cylinder.region_code)
@@ -130,7 +140,7 @@ def _convert(session: Session, principal: Principal, cylinder: Cylinder, user: A
 def convert_valve(session: Session, principal: Principal, code: str,
                   body: ValveConversionCreate) -> Cylinder:
     """气液双相 → single phase, its own event; a smart angle valve may be fitted with it."""
-    cylinder = _cylinder(session, principal, code, body.converted_on)
+    cylinder = _cylinder(session, principal, code, body.converted_on, Action.CONVERT_VALVE)
     user, agency = _agency_inspector(session, principal, cylinder, body.converted_on)
     _check_day(body.converted_on, cylinder, "converted_on")
     _convert(session, principal, cylinder, user, agency, body.converted_on, body.report_number,
@@ -142,17 +152,13 @@ def convert_valve(session: Session, principal: Principal, code: str,
 
 def hand_over(session: Session, principal: Principal, code: str, body: ScrapCreate) -> Cylinder:
     """The owner (or a regulator, for a seized cylinder) hands the cylinder to an agency."""
+    require_allowed(principal, Action.SCRAP)
     cylinder = registry.cylinder_for(session, principal, code, for_update=True)
-    regulator = principal.role == Role.REGULATOR
-    owner = principal.role == Role.PLATFORM_ADMIN or (
-        principal.role == Role.ENTERPRISE_ADMIN
-        and principal.enterprise_id == cylinder.owner_enterprise_id)
-    if not (owner or regulator):
-        raise Forbidden("A cylinder is handed over for scrapping by its owner's admin or a "
-                        "regulator; the agency scraps it", reason="HANDOVER_NOT_ALLOWED")
-    if cylinder.seized and not regulator:
-        raise Conflict("A regulator's seizure holds this cylinder: only a regulator hands it "
-                       "over", reason="CYLINDER_SEIZED")
+    require_may(principal, Action.SCRAP, cylinder.owner_enterprise_id, cylinder.region_code)
+    regulator = side_of(principal.role) == Side.REGULATOR  # a regulator or the platform
+    if _regulators_seizure(cylinder) and not regulator:
+        raise CylinderHeld(f"{cylinder.code} is seized by a regulator: only the regulator's side "
+                           "hands it over", holds=["SEIZED"], cylinder=cylinder.code)
     if cylinder.location_kind == "inspection":
         raise Conflict("The cylinder is already at an inspection agency",
                        reason="ALREADY_HANDED_OVER")
@@ -179,11 +185,16 @@ def hand_over(session: Session, principal: Principal, code: str, body: ScrapCrea
     return cylinder
 
 
+def _regulators_seizure(cylinder: Cylinder) -> bool:
+    """Seized by the regulator's side (a company's own seizure it may lift itself)."""
+    return cylinder.seized and side_of(cylinder.seized_by) == Side.REGULATOR
+
+
 def _held_by(session: Session, principal: Principal, code: str) -> tuple[
         Cylinder, AppUser, Agency, dict[str, Any]]:
     """A cylinder handed over to the caller's agency, locked, with its hand-over event."""
     today = registry.today()
-    cylinder = _cylinder(session, principal, code, today)
+    cylinder = _cylinder(session, principal, code, today, Action.ACCEPT_SCRAP)
     user, agency = _agency_inspector(session, principal, cylinder, today)
     if cylinder.location_kind != "inspection" or cylinder.location_id != str(agency.id):
         raise Conflict("This cylinder was not handed over to your agency",
@@ -202,13 +213,15 @@ def accept_scrap(session: Session, principal: Principal, code: str,
     """The agency destroys the cylinder: scrapped for ever, its code void. A seizure made after
     a company's hand-over still holds it (only a regulator's own hand-over passes one)."""
     cylinder, user, agency, handed = _held_by(session, principal, code)
-    if cylinder.seized and not handed.get("by_regulator"):
-        raise Conflict("A regulator's seizure holds this cylinder", reason="CYLINDER_SEIZED")
+    if _regulators_seizure(cylinder) and not handed.get("by_regulator"):
+        raise CylinderHeld(f"{cylinder.code} was seized by a regulator after its company handed "
+                           "it over: it waits for the regulator", holds=["SEIZED"],
+                           cylinder=cylinder.code)
     today = registry.today()
     payload = {"reason": handed.get("reason"), "certificate_number": body.certificate_number,
                "notes": body.notes, "handover_id": handed.get("handover_id"),
                **_agency_payload(user, agency, body.certificate_number)}
-    event = append_event(session, cylinder, EventKind.SCRAPPED, principal, payload)
+    event = custody.move(session, principal, cylinder, EventKind.SCRAPPED, payload)
     session.flush()
     # the owner hears of it through the outbox, in this same transaction
     notify(session, "cylinder_scrapped", cylinder.code, enterprise_id=cylinder.owner_enterprise_id,
