@@ -4,14 +4,12 @@ a regulator in scope. Nothing here logs a reporter's contact; the phone is store
 
 from __future__ import annotations
 
-import io
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session, col, select
 
 from .. import pii
@@ -25,6 +23,7 @@ from ..principal import Principal, require_allowed, require_may
 from ..scope import visible
 from . import audit, registry
 from .notifications import notify
+from .photos import checked_photo
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +39,6 @@ class Submission:
     place: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
-
-
-def _photo(data: bytes) -> rules.Photo:
-    limit = get_settings().report_photo_max_bytes
-    if len(data) > limit:
-        raise Invalid(f"A photo may be at most {limit // 1024} KiB", reason="PHOTO_TOO_LARGE")
-    media_type = rules.photo_type(data)
-    if media_type is None:
-        raise Invalid("A photo must be a JPEG or PNG image", reason="PHOTO_TYPE")
-    try:  # the first bytes can lie: the whole file must decode as an image
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise Invalid("The photo is not a readable image", reason="PHOTO_TYPE") from exc
-    return rules.Photo(media_type, data)
 
 
 def _clean(value: str | None, limit: int) -> str | None:
@@ -81,7 +65,7 @@ def submit(session: Session, form: Submission, photos: list[bytes],
         raise Invalid("Say what you saw (at least 5 characters)", reason="REPORT_DESCRIPTION")
     if len(photos) > MAX_PHOTOS:
         raise Invalid(f"At most {MAX_PHOTOS} photos", reason="PHOTO_COUNT")
-    checked = [_photo(p) for p in photos]
+    checked = [checked_photo(p) for p in photos]
     phone = _clean(form.contact_phone, 20)
     if phone is not None and not (7 <= len(pii.normalize(phone)) <= 15
                                   and pii.normalize(phone).lstrip("+").isdigit()):
