@@ -88,6 +88,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         public,
         reports,
         stats,
+        supervision,
         web,
     )
 
@@ -105,6 +106,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(reports.router)
     app.include_router(licences.router)
+    app.include_router(supervision.router)
     app.include_router(licences.pages)
     app.include_router(reports.pages)
     app.include_router(web.router)
