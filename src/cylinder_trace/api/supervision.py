@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, UploadFile, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from ..auth import CurrentPrincipal
+from ..auth import Action, CurrentPrincipal, acts
 from ..config import get_settings
 from ..db import SessionDep
 from ..models import MajorHazard, SupervisionVisit
@@ -98,7 +98,8 @@ def visit_out(session: SessionDep, v: SupervisionVisit) -> VisitOut:
                     major_hazards=[hazard_out(h) for h in supervision.hazards_of(session, v)])
 
 
-@router.post("/visits", response_model=VisitOut, status_code=status.HTTP_201_CREATED)
+@router.post("/visits", dependencies=[acts(Action.RECORD_VISIT)],
+             response_model=VisitOut, status_code=status.HTTP_201_CREATED)
 def record_visit(body: VisitIn, session: SessionDep, principal: CurrentPrincipal) -> VisitOut:
     """A regulator's inspection, signed with the inspector's real name; findings that fail need
     a deadline to rectify; a re-inspection names the visit it follows up (回头看)."""
@@ -119,7 +120,8 @@ def get_visit(visit_id: uuid.UUID, session: SessionDep, principal: CurrentPrinci
     return visit_out(session, supervision.visit_for(session, principal, visit_id))
 
 
-@router.post("/visits/{visit_id}/photos", status_code=status.HTTP_201_CREATED)
+@router.post("/visits/{visit_id}/photos", dependencies=[acts(Action.RECORD_VISIT)],
+             status_code=status.HTTP_201_CREATED)
 async def add_visit_photo(visit_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
                           photo: Annotated[UploadFile, File()]) -> dict[str, uuid.UUID]:
     """图像资料: one JPEG or PNG per request, size-limited, decoded before it is stored."""
@@ -141,7 +143,8 @@ def get_visit_photo(visit_id: uuid.UUID, photo_id: uuid.UUID, session: SessionDe
                     headers={"Cache-Control": "private, no-store"})
 
 
-@router.post("/major-hazards/{hazard_id}/five-fixed", response_model=HazardOut)
+@router.post("/major-hazards/{hazard_id}/five-fixed", dependencies=[acts(Action.FIX_FIVE)],
+             response_model=HazardOut)
 def fix_five(hazard_id: uuid.UUID, body: FiveFixedIn, session: SessionDep,
              principal: CurrentPrincipal) -> HazardOut:
     """五定: the company (or the regulator) fixes person, measures, funds, deadline, plan."""
@@ -149,7 +152,8 @@ def fix_five(hazard_id: uuid.UUID, body: FiveFixedIn, session: SessionDep,
                                            body.model_dump(exclude_none=True)))
 
 
-@router.post("/major-hazards/{hazard_id}/close", response_model=HazardOut)
+@router.post("/major-hazards/{hazard_id}/close",
+             dependencies=[acts(Action.CLOSE_MAJOR_HAZARD)], response_model=HazardOut)
 def close_major_hazard(hazard_id: uuid.UUID, body: CloseIn, session: SessionDep,
                        principal: CurrentPrincipal) -> HazardOut:
     """销号 by a regulator once all five are fixed."""

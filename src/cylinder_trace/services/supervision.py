@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ..domain import supervision as rules
+from ..domain.access import Action
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import (
     AppUser,
@@ -23,18 +24,13 @@ from ..models import (
     SupervisionPhoto,
     SupervisionVisit,
 )
-from ..principal import Principal, Role
+from ..principal import Principal, Role, require_allowed, require_may
 from ..scope import visible
 from . import audit, registry
 from .notifications import notify
 from .photos import checked_photo
 
 MAX_PHOTOS = 6
-
-
-def _regulator(principal: Principal) -> None:
-    if principal.role not in (Role.REGULATOR, Role.PLATFORM_ADMIN):
-        raise Forbidden("Supervision visits are the regulators'", reason="REGULATORS_ONLY")
 
 
 def _subject(session: Session, principal: Principal, subject: rules.Subject,
@@ -77,7 +73,7 @@ def record_visit(session: Session, principal: Principal, *, subject: str,
                  customer_id: uuid.UUID | None = None, visited_on: date, inspector_name: str,
                  signed: bool, findings: list[dict[str, Any]], rectify_by: date | None = None,
                  reinspection_of: uuid.UUID | None = None) -> SupervisionVisit:
-    _regulator(principal)
+    require_allowed(principal, Action.RECORD_VISIT)
     try:
         kind = rules.Subject(subject)
     except ValueError as exc:
@@ -166,7 +162,7 @@ def visit_for(session: Session, principal: Principal, visit_id: uuid.UUID) -> Su
 
 def add_photo(session: Session, principal: Principal, visit_id: uuid.UUID,
               data: bytes) -> SupervisionPhoto:
-    _regulator(principal)
+    require_allowed(principal, Action.RECORD_VISIT)
     visit = visit_for(session, principal, visit_id)
     if visit.inspector_id != principal.id and principal.role != Role.PLATFORM_ADMIN:
         raise Forbidden("Photos are added by the inspector who signed the visit",
@@ -207,8 +203,7 @@ def fix_five(session: Session, principal: Principal, hazard_id: uuid.UUID,
     hazard = _hazard(session, principal, hazard_id)
     if hazard.status != "open":
         raise Conflict("This major hazard is closed", reason="HAZARD_CLOSED")
-    if principal.role not in (Role.ENTERPRISE_ADMIN, Role.REGULATOR, Role.PLATFORM_ADMIN):
-        raise Forbidden("The company's admin or a regulator fixes the five")
+    require_may(principal, Action.FIX_FIVE, hazard.enterprise_id, hazard.region_code)
     before = {k: getattr(hazard, k) for k in rules.FIVE_FIXED}
     for key in rules.FIVE_FIXED:
         if values.get(key) is not None:
@@ -225,7 +220,7 @@ def fix_five(session: Session, principal: Principal, hazard_id: uuid.UUID,
 def close_hazard(session: Session, principal: Principal, hazard_id: uuid.UUID,
                  note: str) -> MajorHazard:
     """销号: a regulator closes a major hazard once all five are fixed; never the company."""
-    _regulator(principal)
+    require_allowed(principal, Action.CLOSE_MAJOR_HAZARD)
     hazard = _hazard(session, principal, hazard_id)
     if hazard.status != "open":
         raise Conflict("This major hazard is already closed", reason="HAZARD_CLOSED")
