@@ -95,6 +95,8 @@ class AppUser(SQLModel, table=True):
     username: str = Field(unique=True)
     password_hash: str
     role: str = Field(index=True)
+    # a regulator's department (domain.access.Department); none for other roles
+    department: str | None = Field(default=None, max_length=16)
     enterprise_id: uuid.UUID | None = _fk("enterprise.id", nullable=True)
     region_codes: list[str] = Field(
         default_factory=list,
@@ -612,6 +614,8 @@ class PublicReport(SQLModel, table=True):
     contact_name: str | None = Field(default=None, max_length=60)
     contact_phone_enc: str | None = None
     status: str = Field(default="open", max_length=12)
+    # the department handling it now (线索移交 moves it; both sides keep seeing it)
+    department: str = Field(default="market", max_length=16)
     answer: str | None = Field(default=None, max_length=2000)
     answered_by: str | None = Field(default=None, max_length=60)
     answered_at: datetime | None = _ts(nullable=True, default_now=False)
@@ -779,4 +783,18 @@ class MajorHazard(SQLModel, table=True):
     closed_at: datetime | None = _ts(nullable=True, default_now=False)
     closed_by: str | None = Field(default=None, max_length=60)
     close_note: str | None = Field(default=None, max_length=1000)
+    created_at: datetime | None = _ts()
+
+
+class CaseHandover(SQLModel, table=True):
+    """A case handed from one department to another (线索移交): both keep seeing it."""
+
+    __tablename__ = "case_handover"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    report_id: uuid.UUID = _fk("public_report.id")
+    from_department: str = Field(max_length=16)
+    to_department: str = Field(max_length=16)
+    note: str = Field(max_length=1000)
+    actor: str = Field(max_length=60)
     created_at: datetime | None = _ts()
