@@ -3,28 +3,29 @@ into a temporary directory (openapi-python-client, offline, no formatting hooks)
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.conftest import ROOT
 from tests.live import LiveService
 
 BIN = Path(sys.executable).parent
-# How an integrator tells the generator that label images are bytes and SVG is text.
-GENERATOR_CONFIG = """\
-project_name_override: ct-client
-package_name_override: ct_client
-post_hooks: []
-content_type_overrides:
-  image/png: application/octet-stream
-  application/pdf: application/octet-stream
-  image/svg+xml: text/plain
-"""
+GUIDE = ROOT / "docs" / "integrators.md"
+# The command the guide shows; the suite runs it as shown, with the guide's client.yml.
+GENERATE = 'openapi-python-client generate --url "$CT/openapi.json" --config client.yml'
+
+
+def fenced(path: Path) -> list[tuple[str, str]]:
+    """The fenced code blocks of a Markdown file: (language, text)."""
+    return [(m.group(1), m.group(2)) for m in
+            re.finditer(r"^```(\w*)\n(.*?)^```$", path.read_text(), re.DOTALL | re.MULTILINE)]
 
 
 @pytest.fixture(scope="session")
@@ -39,13 +40,11 @@ def live(database_url: str) -> Iterator[LiveService]:
 def generated(live: LiveService, tmp_path_factory: Any) -> Path:
     """The directory holding the generated package `ct_client`."""
     where = tmp_path_factory.mktemp("client")
-    spec = where / "openapi.json"
-    spec.write_bytes(httpx.get(f"{live.url}/openapi.json", timeout=30).content)
-    (where / "config.yml").write_text(GENERATOR_CONFIG)
-    out = subprocess.run(
-        [str(BIN / "openapi-python-client"), "generate", "--path", str(spec),
-         "--config", str(where / "config.yml"), "--output-path", str(where / "ct-client")],
-        capture_output=True, text=True, timeout=300, check=False)
+    (where / "client.yml").write_text(next(t for lang, t in fenced(GUIDE) if lang == "yaml"))
+    assert GENERATE in GUIDE.read_text().replace("\n", " ")
+    env = {**os.environ, "CT": live.url, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    out = subprocess.run(["bash", "-c", GENERATE], cwd=where, env=env, capture_output=True,
+                         text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     package = where / "ct-client"
     assert (package / "ct_client" / "api" / "filling" / "authorize_fill.py").exists()
