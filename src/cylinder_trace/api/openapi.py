@@ -237,15 +237,14 @@ def _error_statuses(op_id: str, method: str, op: dict[str, Any]) -> set[int]:
 def _declare_errors(op_id: str, method: str, op: dict[str, Any]) -> None:
     responses = op["responses"]
     for status in sorted(_error_statuses(op_id, method, op)):
-        name, _, _ = ERRORS[status]
         own = responses.get(str(status), {})
         description = own.get("description", "")
-        if description and description != "Validation Error":
+        if status not in ERRORS or (description and description != "Validation Error"):
             # the route said something more precise: keep it, with the Problem body
-            responses[str(status)] = {"description": description, "content": {
+            responses[str(status)] = {"description": description or "Error", "content": {
                 PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         else:
-            responses[str(status)] = {"$ref": f"#/components/responses/{name}"}
+            responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
     op["responses"] = dict(sorted(responses.items()))
 
 
