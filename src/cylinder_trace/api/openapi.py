@@ -6,8 +6,9 @@ FastAPI's own document is rewritten in one place, here, so that routes stay plai
   meaningful, unique function name (verb_noun) and a line in tests/contract/operation_ids.txt.
 - Errors: every error status an operation can answer is declared with the one `Problem`
   schema (RFC 9457, `application/problem+json`), from what the route is: authenticated (401,
-  403), a path id (404), inputs (422, 413), a write (409), plus EXTRA_STATUSES and whatever the
-  route's own `responses=` names (its description is kept, the body becomes a Problem).
+  403), a path id or an authenticated input that may name a record (404), inputs (422, 413),
+  a write (409), plus EXTRA_STATUSES and whatever the route's own `responses=` names (its
+  description is kept, the body becomes a Problem).
 - Security: per operation from the route's real dependencies (FastAPI finds them), under the
   names `bearer` (a person: OAuth2 password flow) and `stationKey` (an appliance: X-API-Key);
   public operations say `security: []`.
@@ -223,8 +224,9 @@ def _error_statuses(op_id: str, method: str, op: dict[str, Any]) -> set[int]:
     statuses |= {int(s) for s in op["responses"] if s.isdigit() and int(s) >= 400}
     if op.get("security"):
         statuses |= {401, 403}
-    if any(p["in"] == "path" for p in params):
-        statuses.add(404)
+    if any(p["in"] == "path" for p in params) or (
+            op.get("security") and (params or "requestBody" in op)):
+        statuses.add(404)  # a path id, or an id in the query or body, outside one's scope
     if params or "requestBody" in op or method in WRITES:
         statuses.add(422)
     if "requestBody" in op:
