@@ -64,7 +64,6 @@ EXTRA_STATUSES: dict[str, tuple[int, ...]] = {
 # Writes that never meet a state they conflict with.
 NO_CONFLICT = frozenset({"login", "authorize_fill", "run_job"})
 WRITES = frozenset({"post", "put", "patch", "delete"})
-SCHEMES = {"OAuth2PasswordBearer": "bearer", "APIKeyHeader": "stationKey"}
 PAGED = {"search_cylinders": {}, "get_history": {"code": "$request.path.code"}}
 
 
@@ -250,8 +249,20 @@ def _declare_errors(op_id: str, method: str, op: dict[str, Any]) -> None:
     op["responses"] = dict(sorted(responses.items()))
 
 
-def _declare_security(op: dict[str, Any]) -> None:
-    op["security"] = [{SCHEMES.get(k, k): v for k, v in req.items()}
+def _scheme_names(found: dict[str, Any]) -> dict[str, str]:
+    """FastAPI's scheme names (its classes') -> ours: a person's token or a station's key,
+    whichever FastAPI class a dependency uses; any other scheme keeps its name."""
+    names = {}
+    for name, scheme in found.items():
+        if scheme["type"] == "oauth2" or scheme.get("scheme", "").lower() == "bearer":
+            names[name] = "bearer"
+        elif scheme["type"] == "apiKey" and scheme.get("name", "").lower() == "x-api-key":
+            names[name] = "stationKey"
+    return names
+
+
+def _declare_security(op: dict[str, Any], names: dict[str, str]) -> None:
+    op["security"] = [{names.get(k, k): v for k, v in req.items()}
                       for req in op.get("security", [])]
 
 
@@ -296,7 +307,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     schemas.update(copy.deepcopy(PROBLEM_SCHEMAS))
-    components["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
+    found = components.get("securitySchemes", {})
+    names = _scheme_names(found)
+    components["securitySchemes"] = {
+        **{k: v for k, v in found.items() if k not in names}, **copy.deepcopy(SECURITY_SCHEMES)}
     responses: dict[str, Any] = {}
     for status, (name, description, example) in ERRORS.items():
         responses[name] = {"description": description, "content": {PROBLEM_JSON: {
@@ -311,7 +325,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     explicit = {operation_id(r) for r in app.routes if isinstance(r, APIRoute) and r.summary}
     for methods in doc.get("paths", {}).values():
         for method, op in methods.items():
-            _declare_security(op)
+            _declare_security(op, names)
             _declare_media(op["operationId"], op)
             _declare_errors(op["operationId"], method, op)
             if op["operationId"] not in explicit:
