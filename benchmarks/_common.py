@@ -78,31 +78,58 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_healthy(url: str, what: str = "the service") -> None:
+    for _ in range(600):
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start")
+
+
 @contextmanager
-def served(url: str, workers: int = 1) -> Iterator[str]:
-    """`cylinder-trace serve` on a free port against ``url``; yields its base URL."""
+def served(url: str, workers: int | None = None) -> Iterator[str]:
+    """`cylinder-trace serve` on a free port against ``url``; yields its base URL.
+
+    ``workers=None`` starts it as a user does, with serve's default (one worker per core).
+    """
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url}
+    flags = [] if workers is None else ["--workers", str(workers)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cylinder_trace", "serve", "--port", str(port),
-         "--workers", str(workers)],
+        [sys.executable, "-m", "cylinder_trace", "serve", "--port", str(port), *flags],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    SERVERS[base] = proc.pid
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("the service did not start")
+        wait_healthy(f"{base}/api/v1/health")
         yield base
     finally:
+        SERVERS.pop(base, None)
         proc.terminate()
         proc.wait(timeout=30)
+
+
+# base URL -> pid of the process serving it (the supervisor when there are several workers)
+SERVERS: dict[str, int] = {}
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The uvicorn worker processes under ``pid`` (or ``pid`` itself with one worker)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if b"spawn_main" in cmdline:
+                kids.append(int(stat.parent.name))
+    return sorted(kids) or [pid]
 
 
 def admin_headers(url: str, base: str) -> dict[str, str]:
