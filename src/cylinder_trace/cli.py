@@ -56,10 +56,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         scheduler.start()
         os.environ["CYLINDER_TRACE_SCHEDULER_ENABLED"] = "false"  # not again in the workers
     get_settings.cache_clear()
-    print(f"serving http://{args.host}:{args.port} with {workers} worker(s)"
-          f"{' (one per core; --workers N to change)' if not args.workers else ''}; "
-          f"scheduled jobs {'in this process' if scheduler else 'off'} / "
-          f"{workers} 个工作进程", flush=True)
+    logging.getLogger("cylinder_trace.serve").warning(
+        "serving http://%s:%d with %d worker(s)%s; scheduled jobs %s / %d 个工作进程",
+        args.host, args.port, workers,
+        " (one per core; --workers N to change)" if not args.workers else "",
+        "in this process" if scheduler else "off", workers)
     try:
         uvicorn.run(
             "cylinder_trace.main:app",
