@@ -41,6 +41,27 @@ def machine() -> str:
     return f"{platform.node()}: {cpus} cores {model}, Python {platform.python_version()}"
 
 
+def flush_ms(samples: int = 40) -> str:
+    """p50/p99 of an 8 kB write + fdatasync beside the data: what each commit waits for. On a
+    shared disk this, not Python, sets the pace of the write paths."""
+    folder = Path(os.environ["CYLINDER_TRACE_DATA_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"flush-probe-{os.getpid()}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    times = []
+    try:
+        for _ in range(samples):
+            os.write(fd, b"x" * 8192)
+            t0 = time.perf_counter()
+            os.fdatasync(fd)
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return (f"disk flush (fdatasync) p50 {percentile(times, 50):.2f} ms, "
+            f"p99 {percentile(times, 99):.2f} ms")
+
+
 def server_url() -> str:
     from cylinder_trace.db import embedded_url, sqlalchemy_url, start_embedded
 

@@ -28,6 +28,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,7 @@ from _common import (
     ROOT,
     SERVERS,
     admin_headers,
+    flush_ms,
     free_port,
     fresh_database,
     licensed_station,
@@ -100,8 +102,30 @@ def bare_floor(workers: int) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+def _ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total
+
+
+def _machine_busy() -> tuple[int, int]:
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
 def wrk(url: str, script: Path, duration: int, connections: int) -> tuple[float, float, float]:
-    """(req/s, p50 ms, p99 ms) of one wrk run."""
+    """(req/s, p50 ms, p99 ms) of one wrk run; prints the cores the server's workers, wrk and
+    the whole machine used meanwhile (where a second worker's gain goes)."""
+    server = SERVERS.get(url.split("/api/")[0].removesuffix("/echo"))
+    pids = worker_pids(server) if server else []
+    ticks, busy, wrk_before = _ticks(pids), _machine_busy(), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
         capture_output=True, text=True, check=True,
@@ -113,6 +137,16 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> tuple[float,
         assert m, out
         return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
 
+    seconds = time.perf_counter() - started
+    hz = os.sysconf("SC_CLK_TCK")
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime)
+    now_busy = _machine_busy()
+    machine_cores = (now_busy[0] - busy[0]) / max(now_busy[1] - busy[1], 1) * (os.cpu_count() or 1)
+    if duration > 5:
+        print(f"  {url}: {len(pids)} worker(s) used {(_ticks(pids) - ticks) / hz / seconds:.2f} "
+              f"cores, wrk {used / seconds:.2f}, the machine {machine_cores:.2f} of "
+              f"{os.cpu_count()}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         print(f"  warning: {errors.group(1)} non-2xx responses from {url}")
@@ -202,6 +236,7 @@ def main() -> None:
     workers = args.workers or os.cpu_count() or 1
     print(f"machine: {machine()}; {workers} worker(s) each, wrk -t2 -c{args.connections}, "
           f"{args.duration} s a run")
+    print(flush_ms())
 
     with fresh_database() as url, served(url, args.workers) as base, \
             bare_floor(workers) as floor:
