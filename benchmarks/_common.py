@@ -189,3 +189,28 @@ def licensed_station(base: str, headers: dict[str, str], n: int = 1) -> tuple[st
     key = httpx.post(f"{base}/api/v1/stations/{s['id']}/api-keys", headers=headers,
                      json={}).json()["key"]
     return str(e.json()["id"]), str(key)
+
+
+def cpu_ticks(pids: list[int]) -> int:
+    """CPU time (clock ticks, user + system) the processes have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total
+
+
+def backends_of(database: str) -> list[int]:
+    """The PostgreSQL backend processes connected to ``database`` (on this machine)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes()
+        except OSError:
+            continue
+        if text.startswith(b"postgres: ") and f" {database} ".encode() in text:
+            found.append(int(cmdline.parent.name))
+    return found

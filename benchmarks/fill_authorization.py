@@ -45,6 +45,8 @@ from _common import (
     ROOT,
     SERVERS,
     admin_headers,
+    backends_of,
+    cpu_ticks,
     flush_ms,
     free_port,
     fresh_database,
@@ -103,17 +105,6 @@ def bare_floor(workers: int) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def _ticks(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except OSError:
-            pass
-    return total
-
-
 def _machine_busy() -> tuple[int, int]:
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return sum(fields) - fields[3] - fields[4], sum(fields)
@@ -121,19 +112,6 @@ def _machine_busy() -> tuple[int, int]:
 
 # the benchmark database's name: its PostgreSQL backends are found by it
 DATABASE: list[str] = []
-
-
-def _backends() -> list[int]:
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            text = cmdline.read_bytes()
-        except OSError:
-            continue
-        if text.startswith(b"postgres: ") and DATABASE and DATABASE[0].encode() in text:
-            found.append(int(cmdline.parent.name))
-    return found
-
 
 Run = tuple[float, float, float, float, float]
 
@@ -144,10 +122,10 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> Run:
     else runs. Prints the cores the workers, wrk and the whole machine used meanwhile."""
     server = SERVERS.get(url.split("/api/")[0].removesuffix("/echo"))
     pids = worker_pids(server) if server else []
-    backends = _backends()
-    ticks, busy, wrk_before = _ticks(pids), _machine_busy(), resource.getrusage(
+    backends = backends_of(DATABASE[0]) if DATABASE else []
+    ticks, busy, wrk_before = cpu_ticks(pids), _machine_busy(), resource.getrusage(
         resource.RUSAGE_CHILDREN)
-    pg_ticks = _ticks(backends)
+    pg_ticks = cpu_ticks(backends)
     started = time.perf_counter()
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
@@ -165,8 +143,8 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> Run:
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     used = (wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime)
     now_busy = _machine_busy()
-    worker_s = (_ticks(pids) - ticks) / hz
-    pg_s = (_ticks(backends) - pg_ticks) / hz
+    worker_s = (cpu_ticks(pids) - ticks) / hz
+    pg_s = (cpu_ticks(backends) - pg_ticks) / hz
     machine_cores = (now_busy[0] - busy[0]) / max(now_busy[1] - busy[1], 1) * (os.cpu_count() or 1)
     if duration > 5:
         print(f"  {url}: {len(pids)} worker(s) used {worker_s / seconds:.2f} "
