@@ -177,6 +177,7 @@ def profile_top(proc: subprocess.Popen[bytes], n: int = 12) -> str:
     proc.wait(timeout=60)
     out = Path(proc.args[-1])  # type: ignore[index]
     by_module: Counter[str] = Counter()
+    by_function: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
     for line in out.read_text().splitlines():
@@ -188,13 +189,16 @@ def profile_top(proc: subprocess.Popen[bytes], n: int = 12) -> str:
         names = [(m.group(1), m.group(2)) for m in frames if m]
         if not names:
             continue
-        file = names[-1][1]
+        func, file = names[-1]
         by_module[_module(file)] += int(count)
+        by_function[f"{func} ({_module(file)})"] += int(count)
         for key in {f"{fn} ({Path(fl).name})" for fn, fl in names if _named(fn, fl)}:
             inclusive[key] += int(count)
     out.unlink(missing_ok=True)
     lines = ["    self time by module:"]
     lines += [f"    {v / max(total, 1):6.1%}  {k}" for k, v in by_module.most_common(n)]
+    lines += ["    self time by function:"]
+    lines += [f"    {v / max(total, 1):6.1%}  {k}" for k, v in by_function.most_common(n)]
     lines += ["    inclusive, request-path frames:"]
     lines += [f"    {v / max(total, 1):6.1%}  {k}" for k, v in inclusive.most_common(n)]
     return "\n".join(lines)

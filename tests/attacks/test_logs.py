@@ -110,6 +110,9 @@ def test_logs_of_a_served_customer_search_hold_no_id_number_phone_or_query(
     assert sum(a["route"] == "/api/v1/customers" and a["method"] == "GET" for a in access) >= 5
     assert any(a["route"] == "unmatched" and a["status"] == 404 for a in access)
     assert any('"logger": "uvicorn' in line for line in lines)
+    # serve said how many workers it started: one per core by default
+    cores = len(os.sched_getaffinity(0))
+    assert any(f"with {cores} worker(s) (one per core" in line for line in lines), lines[:5]
     assert any('"logger": "apscheduler' in line for line in lines)
     for secret in (ID_NUMBER, ID_NUMBER.lower(), PHONE, PASSWORD, "id_number=", "phone="):
         assert secret not in printed, f"{secret!r} reached the log"
