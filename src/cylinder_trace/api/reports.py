@@ -16,6 +16,7 @@ from ..auth import Action, CurrentPrincipal, Principal, acts
 from ..config import get_settings
 from ..db import SessionDep
 from ..domain import reports as rules
+from ..domain.access import DEPARTMENT_TEXT
 from ..errors import DomainError, Forbidden
 from ..models import PublicReport
 from ..services import reports
@@ -276,7 +277,8 @@ def report_page(report_id: uuid.UUID, request: Request, session: SessionDep,
         r = report_out(session, reports.report_for(session, principal, report_id))
         return templates.TemplateResponse(request, "report.html", {
             "r": r, "csrf": csrf, "local": local, "kinds": dict(rules.KIND_TEXT),
-            "statuses": dict(rules.STATUS_TEXT)})
+            "statuses": dict(rules.STATUS_TEXT), "departments": dict(DEPARTMENT_TEXT),
+            "mine": principal.department or "market"})
     return signed_in(session, ct_session, render)
 
 
@@ -300,4 +302,19 @@ def report_page_photo(report_id: uuid.UUID, photo_id: uuid.UUID, session: Sessio
                       ct_session: Annotated[str | None, Cookie()] = None) -> Response:
     def render(principal: Principal, _: str) -> Response:
         return report_photo(report_id, photo_id, session, principal)
+    return signed_in(session, ct_session, render)
+
+
+@pages.post("/reports/{report_id}/handover")
+def report_page_handover(
+    report_id: uuid.UUID, session: SessionDep, csrf: Annotated[str, Form(max_length=64)],
+    to_department: Annotated[str, Form(max_length=16)],
+    note: Annotated[str, Form(min_length=2, max_length=1000)],
+    ct_session: Annotated[str | None, Cookie()] = None,
+) -> Response:
+    def render(principal: Principal, expected: str) -> Response:
+        if not hmac.compare_digest(csrf, expected):
+            raise Forbidden("The form is stale; open the page again")
+        reports.hand_over(session, principal, report_id, to_department, note)
+        return RedirectResponse(f"/reports/{report_id}", status_code=303)
     return signed_in(session, ct_session, render)
