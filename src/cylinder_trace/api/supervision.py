@@ -3,25 +3,22 @@ its photos, its re-inspection, and major hazards under 五定 to their close-out
 
 from __future__ import annotations
 
-import hmac
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Cookie, File, Form, Request, UploadFile, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from ..auth import Action, CurrentPrincipal, Principal, acts, may_act
 from ..config import get_settings
 from ..db import SessionDep
-from ..errors import DomainError, Forbidden, Invalid
+from ..errors import Invalid
 from ..models import MajorHazard, SupervisionVisit
 from ..services import accounts, registry, supervision
 from .public import templates
-from .web import local, signed_in
+from .web import form_post, local, signed_in
 
 router = APIRouter(prefix="/api/v1/supervision", tags=["regulation"])
 
@@ -192,20 +189,6 @@ def supervision_page(request: Request, session: SessionDep, error: str | None = 
     return signed_in(session, ct_session, render)
 
 
-def _form(session: SessionDep, csrf: str, token: str | None,
-          act: Callable[[Principal], object]) -> Response:
-    def render(principal: Principal, expected: str) -> Response:
-        if not hmac.compare_digest(csrf, expected):
-            raise Forbidden("The form is stale; open the page again")
-        try:
-            act(principal)
-        except DomainError as exc:
-            session.rollback()
-            return RedirectResponse(f"/supervision?error={quote(exc.detail)}", status_code=303)
-        return RedirectResponse("/supervision", status_code=303)
-    return signed_in(session, token, render)
-
-
 @pages.post("/supervision/visits")
 async def visit_form(request: Request, session: SessionDep,
                      ct_session: Annotated[str | None, Cookie()] = None) -> Response:
@@ -231,7 +214,7 @@ async def visit_form(request: Request, session: SessionDep,
             inspector_name=str(form.get("inspector_name", ""))[:60],
             signed=bool(form.get("signed")), findings=findings,
             rectify_by=date.fromisoformat(rectify) if rectify else None)
-    return _form(session, csrf, ct_session, act)
+    return form_post(session, ct_session, csrf, "/supervision", act)
 
 
 @pages.post("/supervision/major-hazards/{hazard_id}/close")
@@ -239,8 +222,9 @@ def close_form(hazard_id: uuid.UUID, session: SessionDep,
                csrf: Annotated[str, Form(max_length=64)],
                note: Annotated[str, Form(min_length=2, max_length=1000)],
                ct_session: Annotated[str | None, Cookie()] = None) -> Response:
-    return _form(session, csrf, ct_session,
-                 lambda principal: supervision.close_hazard(session, principal, hazard_id, note))
+    return form_post(session, ct_session, csrf, "/supervision",
+                     lambda principal: supervision.close_hazard(session, principal, hazard_id,
+                                                                note))
 
 
 def _uuid(value: str) -> uuid.UUID:
