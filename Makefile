@@ -54,13 +54,16 @@ lint: bootstrap
 	$(BIN)/ruff check src devices tests benchmarks migrations
 	$(BIN)/mypy
 
+# Test processes (pytest-xdist): one per core; each makes its own database, so they never meet.
+TEST_WORKERS ?= auto
+
 # The whole suite against the embedded PostgreSQL; then, when DATABASE_URL names a server,
 # everything that touches a database again against that server.
 test: bootstrap lint
-	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
+	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== again against the PostgreSQL server in DATABASE_URL =="; \
-		$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/domain --ignore=tests/devices \
+		$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --ignore=tests/domain --ignore=tests/devices \
 			--ignore=tests/browser; \
 	fi
 

@@ -121,6 +121,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(licences.router)
     app.include_router(supervision.router)
+    app.include_router(supervision.pages)
+    app.include_router(audit.pages)
     app.include_router(licences.pages)
     app.include_router(reports.pages)
     app.include_router(web.router)

@@ -22,6 +22,7 @@ from .principal import (  # re-exported (plain values)
     Principal,
     Role,
     may,
+    may_act,
     require_allowed,
     require_may,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "acts",
     "allowed",
     "may",
+    "may_act",
     "require_may",
 ]
 

@@ -21,7 +21,7 @@ from .domain.access import (
 from .domain.identifiers import region_prefix
 from .errors import Forbidden
 
-__all__ = ["ENTERPRISE_ROLES", "Principal", "Reach", "Role", "may", "require_allowed",
+__all__ = ["ENTERPRISE_ROLES", "Principal", "Reach", "Role", "may", "may_act", "require_allowed",
            "require_may"]
 
 
@@ -106,6 +106,13 @@ def require_allowed(principal: Principal, action: Action) -> None:
         raise Forbidden(f"The {principal.department or 'market'} department may not "
                         f"{action.value.replace('_', ' ')}", reason="DEPARTMENT_NOT_ALLOWED",
                         action=action.value)
+
+
+def may_act(principal: Principal, action: Action) -> bool:
+    """Whether the caller's role (and a regulator's department) may do ``action`` at all: what a
+    page asks before it shows the form."""
+    return scope_of(principal.role, action) is not None and department_allows(
+        principal.role, principal.department, action)
 
 
 def may(principal: Principal, action: Action, enterprise_id: uuid.UUID | None,

@@ -408,7 +408,10 @@ PUBLIC_WRITES = {("POST", "/api/v1/auth/token"), ("POST", "/login"), ("POST", "/
 # the same row with ``require_allowed``/``require_may``, tested through the page.
 PAGE_FORMS = {("POST", "/enterprises/{enterprise_id}/licence-changes"),
               ("POST", "/enterprises/{enterprise_id}/enforcement"),
-              ("POST", "/reports/{report_id}/answer")}
+              ("POST", "/reports/{report_id}/answer"),
+              ("POST", "/reports/{report_id}/handover"),
+              ("POST", "/supervision/visits"),
+              ("POST", "/supervision/major-hazards/{hazard_id}/close")}
 
 
 def api_routes(routes: list[Any]) -> list[APIRoute]:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Cookie, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from ..auth import CurrentPrincipal
+from ..auth import CurrentPrincipal, Principal
 from ..db import SessionDep
 from ..services import audit
+from .public import templates
+from .web import local, signed_in
 
 router = APIRouter(prefix="/api/v1", tags=["regulation"])
 
@@ -50,3 +53,19 @@ def list_audit(session: SessionDep, principal: CurrentPrincipal,
                        limit=limit)
     items = [AuditEntryOut.model_validate(r, from_attributes=True) for r in rows]
     return AuditPage(items=items, next_cursor=str(rows[-1].id) if len(rows) == limit else None)
+
+
+pages = APIRouter(include_in_schema=False)
+
+
+@pages.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, session: SessionDep,
+               cursor: str | None = Query(default=None, max_length=20, pattern=r"^\d+$"),
+               ct_session: Annotated[str | None, Cookie()] = None) -> Response:
+    def render(principal: Principal, csrf: str) -> Response:
+        rows = audit.trail(session, principal, before_id=int(cursor) if cursor else None,
+                           limit=100)
+        return templates.TemplateResponse(request, "audit.html", {
+            "csrf": csrf, "rows": rows, "local": local,
+            "next_cursor": str(rows[-1].id) if len(rows) == 100 else None})
+    return signed_in(session, ct_session, render)

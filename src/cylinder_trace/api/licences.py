@@ -3,23 +3,20 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Cookie, Form, status
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ..auth import Action, CurrentPrincipal, Principal, Role, acts
 from ..db import SessionDep
-from ..errors import DomainError, Forbidden, Invalid
+from ..errors import Invalid
 from ..models import EnforcementRecord, LicenceChange
 from ..services import licences
-from .web import signed_in
+from .web import form_post
 
 router = APIRouter(prefix="/api/v1", tags=["regulation"])
 
@@ -152,21 +149,6 @@ def _form_date(value: str | None) -> date | None:
         raise Invalid("Dates are YYYY-MM-DD") from exc
 
 
-def _back(enterprise_id: uuid.UUID, act: Callable[[Principal], object], session: SessionDep,
-          csrf: str, token: str | None) -> Response:
-    def render(principal: Principal, expected: str) -> Response:
-        if not hmac.compare_digest(csrf, expected):
-            raise Forbidden("The form is stale; open the page again")
-        try:
-            act(principal)
-        except DomainError as exc:
-            session.rollback()
-            return RedirectResponse(f"/enterprises/{enterprise_id}?error={quote(exc.detail)}",
-                                    status_code=303)
-        return RedirectResponse(f"/enterprises/{enterprise_id}", status_code=303)
-    return signed_in(session, token, render)
-
-
 @pages.post("/enterprises/{enterprise_id}/licence-changes")
 def licence_change_form(
     enterprise_id: uuid.UUID, session: SessionDep, csrf: Annotated[str, Form(max_length=64)],
@@ -184,7 +166,7 @@ def licence_change_form(
             session, principal, enterprise_id, licence="filling" if station_id else target,
             action=action, reason=reason, effective_on=_form_date(effective_on),
             number=number or None, valid_until=_form_date(valid_until), station_id=station_id)
-    return _back(enterprise_id, act, session, csrf, ct_session)
+    return form_post(session, ct_session, csrf, f"/enterprises/{enterprise_id}", act)
 
 
 @pages.post("/enterprises/{enterprise_id}/enforcement")
@@ -204,4 +186,4 @@ def enforcement_form(
             decided_on=_form_date(decided_on) or date.min, reason=reason,
             document_number=document_number or None,
             amount_yuan=int(amount_yuan) if amount_yuan else None)
-    return _back(enterprise_id, act, session, csrf, ct_session)
+    return form_post(session, ct_session, csrf, f"/enterprises/{enterprise_id}", act)

@@ -3,7 +3,6 @@ reference, the regulators' case list and answer, and the company's public phone 
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -16,11 +15,12 @@ from ..auth import Action, CurrentPrincipal, Principal, acts
 from ..config import get_settings
 from ..db import SessionDep
 from ..domain import reports as rules
+from ..domain.access import DEPARTMENT_TEXT
 from ..errors import DomainError, Forbidden
 from ..models import PublicReport
 from ..services import reports
 from .public import templates
-from .web import local, signed_in
+from .web import form_post, local, signed_in
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 pages = APIRouter(include_in_schema=False)
@@ -271,12 +271,14 @@ def reports_page(request: Request, session: SessionDep, status: str | None = Non
 
 @pages.get("/reports/{report_id}", response_class=HTMLResponse)
 def report_page(report_id: uuid.UUID, request: Request, session: SessionDep,
+                error: str | None = None,
                 ct_session: Annotated[str | None, Cookie()] = None) -> Response:
     def render(principal: Principal, csrf: str) -> Response:
         r = report_out(session, reports.report_for(session, principal, report_id))
         return templates.TemplateResponse(request, "report.html", {
             "r": r, "csrf": csrf, "local": local, "kinds": dict(rules.KIND_TEXT),
-            "statuses": dict(rules.STATUS_TEXT)})
+            "statuses": dict(rules.STATUS_TEXT), "departments": dict(DEPARTMENT_TEXT),
+            "mine": principal.department or "market", "error": error[:300] if error else None})
     return signed_in(session, ct_session, render)
 
 
@@ -287,12 +289,8 @@ def report_page_answer(
     answer: Annotated[str | None, Form(max_length=2000)] = None,
     ct_session: Annotated[str | None, Cookie()] = None,
 ) -> Response:
-    def render(principal: Principal, expected: str) -> Response:
-        if not hmac.compare_digest(csrf, expected):
-            raise Forbidden("The form is stale; open the page again")
-        reports.answer(session, principal, report_id, status, answer)
-        return RedirectResponse(f"/reports/{report_id}", status_code=303)
-    return signed_in(session, ct_session, render)
+    return form_post(session, ct_session, csrf, f"/reports/{report_id}", lambda principal:
+                     reports.answer(session, principal, report_id, status, answer))
 
 
 @pages.get("/reports/{report_id}/photos/{photo_id}")
@@ -301,3 +299,14 @@ def report_page_photo(report_id: uuid.UUID, photo_id: uuid.UUID, session: Sessio
     def render(principal: Principal, _: str) -> Response:
         return report_photo(report_id, photo_id, session, principal)
     return signed_in(session, ct_session, render)
+
+
+@pages.post("/reports/{report_id}/handover")
+def report_page_handover(
+    report_id: uuid.UUID, session: SessionDep, csrf: Annotated[str, Form(max_length=64)],
+    to_department: Annotated[str, Form(max_length=16)],
+    note: Annotated[str, Form(min_length=2, max_length=1000)],
+    ct_session: Annotated[str | None, Cookie()] = None,
+) -> Response:
+    return form_post(session, ct_session, csrf, f"/reports/{report_id}", lambda principal:
+                     reports.hand_over(session, principal, report_id, to_department, note))

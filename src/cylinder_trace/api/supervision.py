@@ -7,15 +7,18 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile, status
-from fastapi.responses import Response
+from fastapi import APIRouter, Cookie, File, Form, Request, UploadFile, status
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from ..auth import Action, CurrentPrincipal, acts
+from ..auth import Action, CurrentPrincipal, Principal, acts, may_act
 from ..config import get_settings
 from ..db import SessionDep
+from ..errors import Invalid
 from ..models import MajorHazard, SupervisionVisit
-from ..services import supervision
+from ..services import accounts, registry, supervision
+from .public import templates
+from .web import form_post, local, signed_in
 
 router = APIRouter(prefix="/api/v1/supervision", tags=["regulation"])
 
@@ -158,3 +161,74 @@ def close_major_hazard(hazard_id: uuid.UUID, body: CloseIn, session: SessionDep,
                        principal: CurrentPrincipal) -> HazardOut:
     """销号 by a regulator once all five are fixed."""
     return hazard_out(supervision.close_hazard(session, principal, hazard_id, body.note))
+
+
+# -- the page ------------------------------------------------------------------------------
+
+pages = APIRouter(include_in_schema=False)
+
+
+@pages.get("/supervision", response_class=HTMLResponse)
+def supervision_page(request: Request, session: SessionDep, error: str | None = None,
+                     ct_session: Annotated[str | None, Cookie()] = None) -> Response:
+    def render(principal: Principal, csrf: str) -> Response:
+        from ..domain import supervision as rules
+
+        return templates.TemplateResponse(request, "supervision.html", {
+            "csrf": csrf, "visits": supervision.visits(session, principal),
+            "hazards": supervision.open_hazards(session, principal),
+            "stations": accounts.list_stations(session, principal),
+            "names": {e.id: e.name for e in accounts.list_enterprises(session, principal)},
+            "station_items": rules.STATION_ITEMS, "today": registry.today(), "local": local,
+            "subjects": {"station": "充装站 station", "enterprise": "企业 company",
+                         "delivery_point": "用气场所 delivery point"},
+            "statuses": {"clean": "合格 clean", "rectifying": "限期整改 rectifying",
+                         "rectified": "复查合格 rectified"},
+            "can_regulate": may_act(principal, Action.RECORD_VISIT),
+            "error": error[:300] if error else None})
+    return signed_in(session, ct_session, render)
+
+
+@pages.post("/supervision/visits")
+async def visit_form(request: Request, session: SessionDep,
+                     ct_session: Annotated[str | None, Cookie()] = None) -> Response:
+    """The station checklist as a form: each item OK or not (major or not), with a note."""
+    from ..domain import supervision as rules
+    from ..models import Station
+
+    form = await request.form()
+    csrf = str(form.get("csrf", ""))[:64]
+
+    def act(principal: Principal) -> object:
+        station = session.get(Station, _uuid(str(form.get("station", ""))))
+        if station is None:
+            raise Invalid("Choose a station")
+        findings = [{"item": key, "ok": bool(form.get(f"ok_{key}")),
+                     "major": bool(form.get(f"major_{key}")),
+                     "note": str(form.get(f"note_{key}") or "")[:500] or None}
+                    for key in rules.STATION_ITEMS]
+        rectify = str(form.get("rectify_by") or "")
+        return supervision.record_visit(
+            session, principal, subject="station", enterprise_id=station.enterprise_id,
+            station_id=station.id, visited_on=registry.today(),
+            inspector_name=str(form.get("inspector_name", ""))[:60],
+            signed=bool(form.get("signed")), findings=findings,
+            rectify_by=date.fromisoformat(rectify) if rectify else None)
+    return form_post(session, ct_session, csrf, "/supervision", act)
+
+
+@pages.post("/supervision/major-hazards/{hazard_id}/close")
+def close_form(hazard_id: uuid.UUID, session: SessionDep,
+               csrf: Annotated[str, Form(max_length=64)],
+               note: Annotated[str, Form(min_length=2, max_length=1000)],
+               ct_session: Annotated[str | None, Cookie()] = None) -> Response:
+    return form_post(session, ct_session, csrf, "/supervision",
+                     lambda principal: supervision.close_hazard(session, principal, hazard_id,
+                                                                note))
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise Invalid("Choose a station") from exc

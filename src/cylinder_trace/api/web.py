@@ -8,6 +8,7 @@ import hmac
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Cookie, Form, Request
@@ -18,7 +19,7 @@ from ..auth import Principal, principal_for_token
 from ..config import get_settings
 from ..db import SessionDep
 from ..domain.reasons import MESSAGES
-from ..errors import DomainError
+from ..errors import DomainError, Forbidden
 from ..services import accounts, registry, sessions, stats
 from .public import templates
 
@@ -53,6 +54,22 @@ def signed_in(session: SessionDep, token: str | None,
     if principal is None or token is None:
         return RedirectResponse("/login", status_code=303)
     return render(principal, csrf_token(token))
+
+
+def form_post(session: SessionDep, token: str | None, csrf: str, back: str,
+              act: Callable[[Principal], object]) -> Response:
+    """A signed-in page's form: the CSRF token must be the session's; the service's refusal
+    comes back to the page (``?error=``) with nothing written, success to the page itself."""
+    def render(principal: Principal, expected: str) -> Response:
+        if not hmac.compare_digest(csrf, expected):
+            raise Forbidden("The form is stale; open the page again")
+        try:
+            act(principal)
+        except DomainError as exc:
+            session.rollback()
+            return RedirectResponse(f"{back}?error={quote(exc.detail)}", status_code=303)
+        return RedirectResponse(back, status_code=303)
+    return signed_in(session, token, render)
 
 
 @router.get("/login", response_class=HTMLResponse)

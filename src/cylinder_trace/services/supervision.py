@@ -226,7 +226,8 @@ def close_hazard(session: Session, principal: Principal, hazard_id: uuid.UUID,
         raise Conflict("This major hazard is already closed", reason="HAZARD_CLOSED")
     missing = rules.five_fixed_missing({k: getattr(hazard, k) for k in rules.FIVE_FIXED})
     if missing:
-        raise Conflict("五定 not complete: " + ", ".join(missing), reason="FIVE_FIXED_MISSING",
+        raise Conflict("五定未完成 · the five are not all fixed: " + ", ".join(missing),
+                       reason="FIVE_FIXED_MISSING",
                        missing=missing)
     hazard.status, hazard.closed_at = "closed", datetime.now(UTC)
     hazard.closed_by, hazard.close_note = principal.actor, note
@@ -237,3 +238,11 @@ def close_hazard(session: Session, principal: Principal, hazard_id: uuid.UUID,
     session.commit()
     session.refresh(hazard)
     return hazard
+
+
+def open_hazards(session: Session, principal: Principal, limit: int = 200) -> list[MajorHazard]:
+    """Major hazards in scope, open ones first (the ledger a regulator follows to zero)."""
+    query = select(MajorHazard).where(visible(principal, col(MajorHazard.enterprise_id),
+                                              col(MajorHazard.region_code)))
+    return list(session.exec(query.order_by(col(MajorHazard.status) != "open",
+                                            col(MajorHazard.deadline)).limit(limit)))
