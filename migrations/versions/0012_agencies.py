@@ -4,7 +4,7 @@ already in the history are copied into the register with no agency: they were re
 agencies were registered (by a company, under a free-text agency name) and stay history only.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0020
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0012'
-down_revision: str | Sequence[str] | None = '0008'
+down_revision: str | Sequence[str] | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
