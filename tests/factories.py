@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -13,6 +13,18 @@ from cylinder_trace.domain.identifiers import credit_code_check
 from cylinder_trace.services.accounts import create_admin
 
 PASSWORD = "correct-horse-battery"
+
+
+def days_ago(n: int) -> str:
+    """A date relative to today where the service counts days (its time zone), as ISO text:
+    tests compare against the real clock, so a fixed date would fail on some later day."""
+    from cylinder_trace.services.registry import today
+
+    return (today() - timedelta(days=n)).isoformat()
+
+
+# A cylinder made three years ago and inspected a year ago: in service on any day the suite runs.
+GOOD = {"manufacture_date": days_ago(3 * 365), "last_inspection_date": days_ago(365)}
 _seq = itertools.count(1)
 
 

@@ -109,6 +109,14 @@ def install_error_handlers(app: FastAPI) -> None:
                        "A value in the request cannot be stored (control characters such as NUL, "
                        "or a number out of range)", title_zh="请求中的值无法保存")
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        # Date arithmetic past year 9999 (or before year 1) on a date the request carried:
+        # the value is at fault, not the service.
+        return problem(422, "INVALID_VALUE", "A value is out of range",
+                       "A date or number in the request is out of range",
+                       title_zh="请求中的值超出范围")
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, zh = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "请求失败"))

