@@ -36,13 +36,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # database (the embedded server stays owned by this process and stops with it).
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
-    uvicorn.run(
-        "cylinder_trace.main:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=get_settings().log_level.lower(),
-    )
+    from .db import embedded_stopped_on_exit
+
+    with embedded_stopped_on_exit():  # SIGTERM and Ctrl-C stop the embedded PostgreSQL too
+        uvicorn.run(
+            "cylinder_trace.main:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=get_settings().log_level.lower(),
+        )
     return 0
 
 
