@@ -31,7 +31,7 @@ from cylinder_trace.db import get_engine
 from tests.api.test_health_and_errors import assert_problem
 from tests.api.test_jobs import Receiver
 from tests.api.test_lifecycle import co, customer, full_cylinder  # noqa: F401 (fixture)
-from tests.factories import GOOD
+from tests.factories import GOOD, PASSWORD
 
 
 def count(sql: str, **params: Any) -> int:
@@ -321,3 +321,57 @@ def test_stopping_serve_by_signal_leaves_no_embedded_postgresql_behind() -> None
         for p in _postgres_of(pgdata):  # only the servers of this test's own data directory
             p.kill()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# --- what is counted -----------------------------------------------------------------------------
+
+def _refusals_of(enterprise_id: str) -> int:
+    """Refused scans at this company's stations, counted straight from what was recorded."""
+    return count(
+        "SELECT (SELECT count(*) FROM cylinder_event e JOIN station s ON s.id = e.station_id "
+        "        WHERE e.kind = 'fill_denied' AND s.enterprise_id = :e) + "
+        "(SELECT count(*) FROM unregistered_scan u JOIN station s ON s.id = u.station_id "
+        " WHERE s.enterprise_id = :e)", e=enterprise_id)
+
+
+def test_never_issued_codes_scanned_to_hide_from_the_refusal_counts(world: Any) -> None:
+    from cylinder_trace.domain.codes import make_code
+
+    cq, sc = world.enterprise("500103"), world.enterprise("510104")
+    key_cq = world.api_key(world.station(cq["id"])["id"])
+    key_sc = world.api_key(world.station(sc["id"])["id"])
+    two_phase = world.cylinder(cq["id"], model="YSP-118-II", **GOOD)
+    scans = [(key_cq, two_phase["qr_text"]),
+             (key_cq, f"HTTPS://CT.EXAMPLE.CN/C/{make_code('CT', 77_000_001)}/1AAAAAAAA"),
+             (key_cq, "not a code at all"),
+             (key_sc, f"HTTPS://CT.EXAMPLE.CN/C/{make_code('CT', 77_000_002)}/1AAAAAAAA")]
+    for key, scan in scans:
+        r = world.client.post("/api/v1/fill-authorizations", json={"scan": scan}, headers=key)
+        assert r.json()["decision"] == "deny", r.text
+    assert _refusals_of(cq["id"]) == 3 and _refusals_of(sc["id"]) == 1
+    admin = world.user("enterprise_admin", cq["id"])
+    regulator = world.user("regulator", region_codes=["500000"])
+    for _ in range(2):  # as written, then once the tallies are compacted
+        for who in (admin, regulator):
+            per_day = world.client.get("/api/v1/stats/fills-per-day",
+                                       headers=who["headers"]).json()
+            assert sum(d["denied"] for d in per_day) == _refusals_of(cq["id"])
+            reasons = {x["code"]: x["count"] for x in world.client.get(
+                "/api/v1/stats/deny-reasons", headers=who["headers"]).json()}
+            assert reasons == {"TWO_PHASE_VALVE": 1, "UNREGISTERED": 2}
+        world.client.post("/api/v1/jobs/compact_stats/run", headers=world.admin)
+    sichuan = world.user("regulator", region_codes=["510000"])
+    per_day = world.client.get("/api/v1/stats/fills-per-day", headers=sichuan["headers"]).json()
+    assert sum(d["denied"] for d in per_day) == _refusals_of(sc["id"]) == 1
+    # the refused-fill feed lists them, in scope
+    c = world.client
+    c.cookies.clear()
+    r = c.post("/login", data={"username": regulator["username"], "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    feed = c.get("/feed").text
+    assert make_code("CT", 77_000_001) in feed and "not a code at all" in feed
+    assert make_code("CT", 77_000_002) not in feed
+    assert feed.count('<span class="en">UNREGISTERED</span>') == 2
+    only = c.get("/feed", params={"reason": "UNREGISTERED"}).text
+    assert make_code("CT", 77_000_001) in only and two_phase["code"] not in only
+    c.cookies.clear()
