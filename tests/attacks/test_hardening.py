@@ -375,3 +375,46 @@ def test_never_issued_codes_scanned_to_hide_from_the_refusal_counts(world: Any) 
     only = c.get("/feed", params={"reason": "UNREGISTERED"}).text
     assert make_code("CT", 77_000_001) in only and two_phase["code"] not in only
     c.cookies.clear()
+
+
+# --- what the public page says -------------------------------------------------------------------
+
+def test_a_forged_label_on_the_public_page_reads_suspect_not_in_service(world: Any) -> None:
+    e = world.enterprise()
+    c = world.cylinder(e["id"], **GOOD)
+    code, sig = c["qr_text"].split("/")[-2:]
+    forged = sig[0] + ("A" if sig[1] != "A" else "B") + sig[2:]
+    page = world.client.get(f"/C/{code}/{forged}").text
+    assert 'data-status="suspect"' in page and "badge red" in page
+    assert "标签可疑·请勿使用" in page and "Suspect label, do not use" in page
+    assert "可以使用" not in page and "In service" not in page
+    genuine = world.client.get(f"/C/{code}/{sig}").text
+    assert 'data-status="in_service"' in genuine and "标签可疑" not in genuine
+
+
+def test_dates_shown_to_people_are_in_their_time_zone(world: Any) -> None:
+    from datetime import UTC, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(get_settings().timezone)
+    # 20:00 UTC yesterday is already today at 04:00 in Asia/Shanghai
+    at = datetime.combine(datetime.now(UTC).date() - timedelta(days=1), time(20), UTC)
+    shown, utc_day = at.astimezone(zone).date().isoformat(), at.date().isoformat()
+    assert shown != utc_day
+    e = world.enterprise()
+    c = world.cylinder(e["id"], **GOOD)
+    regulator = world.user("regulator", region_codes=["500000"])
+    r = world.client.post("/api/v1/recalls", headers=regulator["headers"], json={
+        "reason": "阀门缺陷", "criteria": {"codes": [c["code"]]}})
+    assert r.status_code == 201, r.text
+    with get_engine().begin() as conn:  # as if filled and recalled at that moment
+        conn.execute(text("UPDATE cylinder SET last_fill_at = :at WHERE code = :c"),
+                     {"at": at, "c": c["code"]})
+        conn.execute(text("UPDATE recall_campaign SET created_at = :at"), {"at": at})
+    page = world.client.get(f"/c/{c['code']}").text
+    assert shown in page and utc_day not in page.split("最近充装")[1].split("</dd>")[0]
+    world.client.cookies.clear()
+    world.client.post("/login", data={"username": regulator["username"], "password": PASSWORD})
+    recalls = world.client.get("/recalls").text
+    world.client.cookies.clear()
+    assert shown in recalls and utc_day not in recalls

@@ -6,9 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +19,7 @@ from ..db import SessionDep
 from ..domain.reasons import MESSAGES
 from ..errors import DomainError
 from ..services import accounts, registry, stats
-from .public import templates
+from .public import local, templates
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "ct_session"
@@ -30,11 +29,6 @@ def csrf_token(session_token: str) -> str:
     """Bound to the session: a form from another site cannot know it."""
     key = get_settings().resolved_secret_key().encode()
     return hmac.new(key, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def local(at: datetime) -> datetime:
-    """A time as the people reading the page count it (the configured zone, Asia/Shanghai)."""
-    return at.astimezone(ZoneInfo(get_settings().timezone))
 
 
 def page_principal(session: SessionDep, token: str | None) -> Principal | None:
