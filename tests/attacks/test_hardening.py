@@ -418,3 +418,26 @@ def test_dates_shown_to_people_are_in_their_time_zone(world: Any) -> None:
     recalls = world.client.get("/recalls").text
     world.client.cookies.clear()
     assert shown in recalls and utc_day not in recalls
+
+
+def test_the_same_empty_received_twice_and_four_times_at_once(world: Any, co: Any) -> None:  # noqa: F811
+    c = world.cylinder(co["e"]["id"], **GOOD)
+    url = f"/api/v1/cylinders/{c['code']}/return"
+    body = {"station_id": co["s"]["id"]}
+    first = world.client.post(url, headers=co["admin"]["headers"], json=body)
+    again = world.client.post(url, headers=co["admin"]["headers"], json=body)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["location_kind"] == "station"
+    other = world.cylinder(co["e"]["id"], **GOOD)
+    start = threading.Barrier(4)
+
+    def tap(_: int) -> int:
+        start.wait()
+        return int(world.client.post(f"/api/v1/cylinders/{other['code']}/return",
+                                     headers=co["admin"]["headers"], json=body).status_code)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(tap, range(4))) == [200] * 4
+    for code in (c["code"], other["code"]):
+        assert count("SELECT count(*) FROM cylinder_event e JOIN cylinder c ON c.id = "
+                     "e.cylinder_id WHERE c.code = :c AND e.kind = 'returned'", c=code) == 1

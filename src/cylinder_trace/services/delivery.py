@@ -261,6 +261,9 @@ def return_cylinder(session: Session, principal: Principal, code: str,
                                                         c.entrusted_to_enterprise_id):
         raise Invalid("station_id is not a station of the cylinder's company",
                       field="station_id", reason="FOREIGN_STATION")
+    if c.location_kind == "station" and c.location_id == str(station.id) and not c.filled:
+        # already back here, empty: a second tap (or a retry) is the same return, not another
+        return c
     append_event(session, c, EventKind.RETURNED, principal, {
         "station_id": str(station.id),
         "customer_id": str(body.customer_id) if body.customer_id else c.location_id
