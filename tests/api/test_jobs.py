@@ -21,6 +21,7 @@ from cylinder_trace.db import get_engine
 from cylinder_trace.jobs import JOBS, run_job
 from cylinder_trace.models import Hazard
 from tests.api.test_health_and_errors import assert_problem
+from tests.factories import GOOD
 
 NOON = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
 
@@ -85,7 +86,7 @@ def test_credentials_service_life_and_hazard_digests(world: Any) -> None:
 def test_expired_authorizations_are_closed_and_partitions_made(world: Any) -> None:
     e = world.enterprise()
     s = world.station(e["id"])
-    c = world.cylinder(e["id"], manufacture_date="2022-01-01", last_inspection_date="2024-01-01")
+    c = world.cylinder(e["id"], **GOOD)
     a = world.client.post("/api/v1/fill-authorizations", json={"scan": c["qr_text"]},
                           headers=world.api_key(s["id"])).json()
     assert a["decision"] == "allow"

@@ -441,3 +441,26 @@ def test_the_same_empty_received_twice_and_four_times_at_once(world: Any, co: An
     for code in (c["code"], other["code"]):
         assert count("SELECT count(*) FROM cylinder_event e JOIN cylinder c ON c.id = "
                      "e.cylinder_id WHERE c.code = :c AND e.kind = 'returned'", c=code) == 1
+
+
+# --- the calendar --------------------------------------------------------------------------------
+
+def test_a_job_at_an_injected_clock_delivers_what_it_wrote(world: Any, receiver: Receiver) -> None:
+    """The outbox is stamped with the job's clock, not the database's: a digest written and
+    delivered at a clock time (a replay, a test on any date) is due at that time."""
+    from datetime import UTC, datetime, timedelta
+
+    from cylinder_trace.jobs import run_job
+    from tests.factories import days_ago
+
+    e = world.enterprise()
+    admin = world.user("enterprise_admin", e["id"])
+    assert world.client.post("/api/v1/webhooks", json={"url": receiver.url},
+                             headers=admin["headers"]).status_code == 201
+    world.cylinder(e["id"], manufacture_date=days_ago(6 * 365), last_inspection_date=days_ago(
+        5 * 365), next_inspection_due=days_ago(60))  # overdue then and now
+    clock = datetime.now(UTC) - timedelta(days=40)
+    assert run_job("inspection_digest", now=clock).result["notifications"] == 1
+    assert run_job("deliver_notifications", now=clock).result == {
+        "delivered": 1, "retry": 0, "dead": 0}
+    assert [n["kind"] for n in receiver.received] == ["inspection_due"]

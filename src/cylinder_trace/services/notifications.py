@@ -35,8 +35,10 @@ Sender = Callable[[str, bytes, dict[str, str]], int]
 def notify(
     session: Session, kind: str, dedupe_key: str, *, enterprise_id: uuid.UUID | None,
     region_code: str | None, title_zh: str, title_en: str, payload: dict[str, Any],
+    now: datetime | None = None,
 ) -> bool:
-    """Add a notification (once per kind and key) and its deliveries; the caller commits."""
+    """Add a notification (once per kind and key) and its deliveries; the caller commits.
+    ``now``: the clock of the job that writes it (due from then), else the database's."""
     nid = uuid.uuid4()
     inserted = session.execute(text(
         "INSERT INTO notification (id, kind, dedupe_key, enterprise_id, region_code, title_zh, "
@@ -50,10 +52,11 @@ def notify(
     # Fan out: the enterprise's webhooks, and regulators' webhooks whose region covers it.
     session.execute(text(
         "INSERT INTO notification_delivery (notification_id, webhook_id, status, attempts, "
-        "next_attempt_at) SELECT :id, w.id, 'pending', 0, now() FROM webhook w WHERE w.active "
+        "next_attempt_at) SELECT :id, w.id, 'pending', 0, coalesce(CAST(:now AS timestamptz), "
+        "now()) FROM webhook w WHERE w.active "
         "AND ((w.enterprise_id IS NOT NULL AND w.enterprise_id = CAST(:e AS uuid)) OR "
         "(w.region_code IS NOT NULL AND CAST(:r AS text) LIKE w.region_code || '%')) "
-        "ON CONFLICT DO NOTHING"), {"id": nid, "e": enterprise_id, "r": region_code})
+        "ON CONFLICT DO NOTHING"), {"id": nid, "e": enterprise_id, "r": region_code, "now": now})
     return True
 
 

@@ -24,7 +24,7 @@ def local_day(now: datetime) -> date:
 
 
 def _digest(session: Session, kind: str, day: date, rows: list[Any], title_zh: str,
-            title_en: str) -> int:
+            title_en: str, now: datetime | None = None) -> int:
     """One notification per enterprise for the rows grouped by their first column."""
     by_enterprise: dict[Any, list[dict[str, Any]]] = {}
     regions: dict[Any, str] = {}
@@ -38,7 +38,7 @@ def _digest(session: Session, kind: str, day: date, rows: list[Any], title_zh: s
                           region_code=regions[eid], title_zh=f"{title_zh}（{len(items)}）",
                           title_en=f"{title_en} ({len(items)})",
                           payload={"day": day.isoformat(), "count": len(items),
-                                   "items": items[:500]})
+                                   "items": items[:500]}, now=now)
     return written
 
 
@@ -52,7 +52,7 @@ def inspection_digest(session: Session, now: datetime) -> dict[str, Any]:
         "ORDER BY owner_enterprise_id, next_inspection_due"),
         {"day": day, "until": day + timedelta(days=RegionPolicy().due_soon_days)}).all()
     n = _digest(session, "inspection_due", day, list(rows), "气瓶检验到期提醒",
-                "Cylinder inspections overdue or due soon")
+                "Cylinder inspections overdue or due soon", now)
     return {"cylinders": len(rows), "notifications": n}
 
 
@@ -66,7 +66,7 @@ def service_life_digest(session: Session, now: datetime) -> dict[str, Any]:
         "WHERE ends >= :day AND ends <= :until ORDER BY owner_enterprise_id, ends"),
         {"day": day, "until": day + timedelta(days=RegionPolicy().life_ending_days)}).all()
     n = _digest(session, "service_life_ending", day, list(rows), "气瓶设计使用年限即将到期",
-                "Cylinder service life ending")
+                "Cylinder service life ending", now)
     return {"cylinders": len(rows), "notifications": n}
 
 
@@ -93,7 +93,7 @@ def credentials_digest(session: Session, now: datetime) -> dict[str, Any]:
         "JOIN enterprise e ON e.id = v.enterprise_id WHERE v.permit_valid_until <= :until "
         "ORDER BY 1, 5"), {"until": until}).all()
     n = _digest(session, "credentials_expiring", day, list(rows), "证照即将到期或已过期",
-                "Licences, certificates or permits expiring")
+                "Licences, certificates or permits expiring", now)
     return {"items": len(rows), "notifications": n}
 
 
@@ -107,7 +107,7 @@ def non_resident_check_digest(session: Session, now: datetime) -> dict[str, Any]
         "AND d.delivered_at >= :since) ORDER BY c.enterprise_id, c.name"),
         {"since": now - timedelta(days=30)}).all()
     n = _digest(session, "non_resident_check_due", day, list(rows), "非居民用户月度安检未完成",
-                "Non-resident customers without a safety check this month")
+                "Non-resident customers without a safety check this month", now)
     return {"customers": len(rows), "notifications": n}
 
 
@@ -119,7 +119,7 @@ def hazards_overdue_digest(session: Session, now: datetime) -> dict[str, Any]:
         "FROM hazard WHERE status = 'open' AND deadline < :day ORDER BY enterprise_id, deadline"),
         {"day": day}).all()
     n = _digest(session, "hazards_overdue", day, list(rows), "隐患整改逾期",
-                "Hazards past their deadline")
+                "Hazards past their deadline", now)
     by_region: dict[str, int] = {}
     for row in rows:
         by_region[row.region_code] = by_region.get(row.region_code, 0) + 1
@@ -127,7 +127,7 @@ def hazards_overdue_digest(session: Session, now: datetime) -> dict[str, Any]:
         n += notify(session, "hazards_overdue_region", f"{region}:{day}", enterprise_id=None,
                     region_code=region, title_zh=f"辖区隐患整改逾期（{count}）",
                     title_en=f"Hazards past their deadline in the region ({count})",
-                    payload={"day": day.isoformat(), "count": count})
+                    payload={"day": day.isoformat(), "count": count}, now=now)
     return {"hazards": len(rows), "notifications": n}
 
 
