@@ -69,6 +69,8 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
             f"[{target.host}]:{target.port}"
     pinned = f"{target.scheme}://{literal}:{target.port}{target.path}"
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+    # trust_env=False: an HTTP(S)_PROXY in the environment would resolve the name again
+    # itself, and the check above would no longer be about the address connected to
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
         return client.post(pinned, content=body, headers={**headers, "Host": netloc},
                            extensions=extensions).status_code
