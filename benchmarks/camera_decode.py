@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -17,7 +19,9 @@ import cv2
 from _common import machine
 
 from cylinder_scanner import decode
-from cylinder_scanner.framegen import frames
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test frames live in tests/
+from tests.devices.framegen import frames
 
 
 def measure(name: str, fn: decode.Stage, sample: list) -> None:  # type: ignore[type-arg]

@@ -22,6 +22,7 @@ os.environ.setdefault("CYLINDER_TRACE_DATA_DIR", str(ROOT / ".data" / "test"))
 # Every test client comes from one address; tests/attacks/test_limits.py checks the limits.
 os.environ.setdefault("CYLINDER_TRACE_RATE_LOGIN_PER_MINUTE", "1000000")
 os.environ.setdefault("CYLINDER_TRACE_RATE_PUBLIC_PER_MINUTE", "1000000")
+os.environ.setdefault("CYLINDER_TRACE_RATE_REPORT_PER_MINUTE", "1000000")
 # Webhook receivers in tests listen on 127.0.0.1 only (never beyond the machine); internal
 # addresses are refused unless listed, so the suite lists exactly that one.
 os.environ.setdefault("CYLINDER_TRACE_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")

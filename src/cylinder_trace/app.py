@@ -14,11 +14,14 @@ from .db import dispose_engine, init_engine
 from .errors import install_error_handlers
 from .limits import BodyLimit, RateLimit, SecurityHeaders
 from .observe import Observe, metrics_response
+from .services.reports import MAX_PHOTOS
 
 log = logging.getLogger(__name__)
 
 # Routes whose bodies may be larger than the default limit (bulk CSV import).
 LARGE_BODY_PATHS = ("/api/v1/cylinders/import",)
+# Public reports carry up to three photos (each size-checked by the service).
+REPORT_PATHS = ("/report", "/api/v1/public/reports")
 
 
 def create_app(database_url: str | None = None) -> FastAPI:
@@ -59,29 +62,39 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Observe)
     app.add_middleware(RateLimit, login_per_minute=settings.rate_login_per_minute,
-                       public_per_minute=settings.rate_public_per_minute)
+                       public_per_minute=settings.rate_public_per_minute,
+                       report_per_minute=settings.rate_report_per_minute)
     app.add_middleware(
         BodyLimit,
         default_limit=settings.max_body_bytes,
         large_limit=settings.max_import_bytes,
         large_paths=LARGE_BODY_PATHS,
+        path_limits=dict.fromkeys(
+            REPORT_PATHS, MAX_PHOTOS * settings.report_photo_max_bytes + 65536),
     )
 
     from .api import (
         admin,
+        audit,
+        campaign,
         custody,
         cylinders,
         deliveries,
         fills,
         jobs,
+        licences,
         mobile,
         pages,
         public,
+        reports,
         stats,
         web,
     )
 
     app.include_router(admin.router)
+    app.include_router(audit.router)
+    app.include_router(campaign.router)
+    app.include_router(campaign.pages)
     app.include_router(stats.router)
     app.include_router(jobs.router)
     app.include_router(mobile.router)  # before /deliveries/{id}
@@ -90,6 +103,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(cylinders.router)
     app.include_router(fills.router)
     app.include_router(public.router)
+    app.include_router(reports.router)
+    app.include_router(licences.router)
+    app.include_router(licences.pages)
+    app.include_router(reports.pages)
     app.include_router(web.router)
     app.include_router(pages.router)
     from fastapi.staticfiles import StaticFiles

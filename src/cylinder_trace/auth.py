@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,83 +14,42 @@ from sqlmodel import col
 
 from .config import get_settings
 from .db import SessionDep
-from .domain.identifiers import region_covers
-from .errors import Forbidden, NotAuthenticated
-from .models import ApiKey, AppUser, Enterprise, Station
+from .errors import AccountDisabled, Forbidden, KeyDisabled, NotAuthenticated, SessionEnded
+from .models import ApiKey, AppUser, Enterprise, Station, UserSession
+from .principal import ENTERPRISE_ROLES, Principal, Role  # re-exported (plain values)
 from .security import api_key_hash, read_token
-
-
-class Role(StrEnum):
-    PLATFORM_ADMIN = "platform_admin"
-    ENTERPRISE_ADMIN = "enterprise_admin"
-    OPERATOR = "operator"
-    DELIVERY_WORKER = "delivery_worker"
-    INSPECTOR = "inspector"
-    REGULATOR = "regulator"
-    STATION = "station"  # an appliance calling with its station's API key
-
-
-# Roles that belong to one enterprise and see only its data.
-ENTERPRISE_ROLES = frozenset(
-    {Role.ENTERPRISE_ADMIN, Role.OPERATOR, Role.DELIVERY_WORKER, Role.STATION}
-)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller, resolved once per request."""
-
-    kind: str  # "user" | "station"
-    id: uuid.UUID
-    role: Role
-    enterprise_id: uuid.UUID | None = None
-    region_codes: tuple[str, ...] = ()
-    station_id: uuid.UUID | None = None
-    username: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def actor(self) -> str:
-        """How events name this caller: no personal data, just the role and id."""
-        return f"{self.kind}:{self.id}"
-
-    def sees(self, enterprise_id: uuid.UUID | None, region_code: str | None) -> bool:
-        """Whether this caller may see a record of this enterprise in this region."""
-        if self.role == Role.PLATFORM_ADMIN:
-            return True
-        if self.role in ENTERPRISE_ROLES:
-            return enterprise_id is not None and enterprise_id == self.enterprise_id
-        # Regulators and inspection agencies see their regions (inspectors of an
-        # enterprise's own inspection unit also see that enterprise).
-        if self.enterprise_id is not None and enterprise_id == self.enterprise_id:
-            return True
-        return region_code is not None and any(
-            region_covers(scope, region_code) for scope in self.region_codes
-        )
-
-    def require_sees(self, enterprise_id: uuid.UUID | None, region_code: str | None) -> None:
-        if not self.sees(enterprise_id, region_code):
-            # 404, not 403: another company's records are not even confirmed to exist.
-            from .errors import NotFound
-
-            raise NotFound("No such record in your scope")
-
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
 def principal_for_token(session: SessionDep, token: str) -> Principal:
+    """The user a bearer token (or page cookie) names, if its session still holds. The user and
+    the session are read in one query, every request, no cache: a logout, a password change
+    or a disabled account is refused at the next request, on every instance."""
     claims = read_token(get_settings().resolved_secret_key(), token)
     if claims is None:
         raise NotAuthenticated("The bearer token is invalid or has expired")
     try:
-        user_id = uuid.UUID(str(claims.get("sub")))
-    except ValueError as exc:
+        user_id, session_id = uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["jti"]))
+    except (KeyError, ValueError) as exc:
         raise NotAuthenticated("The bearer token is invalid") from exc
-    user = session.get(AppUser, user_id)
-    if user is None or not user.active:
-        raise NotAuthenticated("The account is unknown or disabled")
+    row = session.execute(
+        select(AppUser, col(UserSession.ended_at), col(UserSession.ended_reason),
+               col(UserSession.expires_at))
+        .join(UserSession, col(UserSession.user_id) == col(AppUser.id))
+        .where(col(UserSession.id) == session_id, col(AppUser.id) == user_id)
+    ).first()
+    if row is None:
+        raise NotAuthenticated("The bearer token names no session")
+    user, ended_at, ended_reason, expires_at = row
+    if not user.active:
+        raise AccountDisabled("The account is disabled")
+    if ended_at is not None:
+        raise SessionEnded(f"The session has ended ({ended_reason}); log in again",
+                           reason=ended_reason)
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise SessionEnded("The session has expired; log in again", reason="expired")
     return Principal(
         kind="user",
         id=user.id,
@@ -99,19 +57,23 @@ def principal_for_token(session: SessionDep, token: str) -> Principal:
         enterprise_id=user.enterprise_id,
         region_codes=tuple(user.region_codes or ()),
         username=user.username,
+        extra={"session_id": str(session_id)},
     )
 
 
 def principal_for_api_key(session: SessionDep, key: str) -> Principal:
     row = session.execute(
-        select(col(ApiKey.station_id), col(Station.enterprise_id), col(Enterprise.region_code))
+        select(col(ApiKey.station_id), col(Station.enterprise_id), col(Enterprise.region_code),
+               col(ApiKey.disabled_at))
         .join(Station, col(Station.id) == col(ApiKey.station_id))
         .join(Enterprise, col(Enterprise.id) == col(Station.enterprise_id))
         .where(col(ApiKey.key_hash) == api_key_hash(key), col(ApiKey.revoked_at).is_(None))
     ).first()
     if row is None:
         raise NotAuthenticated("The API key is unknown or revoked")
-    station_id, enterprise_id, region_code = row
+    station_id, enterprise_id, region_code, disabled_at = row
+    if disabled_at is not None:
+        raise KeyDisabled("The API key is disabled")
     return Principal(
         kind="station",
         id=station_id,

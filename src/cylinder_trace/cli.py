@@ -183,7 +183,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                role=Role.PLATFORM_ADMIN)
             cylinder_id = cylinder_for(session, system, args.cylinder).id
         report = verify(session, cylinder_id)
-    print(f"checked {report.events} events of {report.cylinders} cylinders / 已校验")
+    print(f"checked {report.events} events of {report.cylinders} cylinders and "
+          f"{report.audit_entries} audit entries / 已校验")
     for p in report.problems:
         print("  BROKEN / 链断裂: " + ", ".join(f"{k}={v}" for k, v in p.items()))
     print("history intact / 记录完整" if report.ok else

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     db_pool_size: int = 10
     # Signs login tokens and, unless code_signing_keys is set, derives the label-signing key.
-    # Empty: generated once and kept in data_dir/secret_key (fine for one machine, not a cluster).
+    # Empty: generated once and kept in the database (table deployment_key), shared by every
+    # instance on that database; an older data_dir/secret_key seeds it.
     secret_key: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
     # Hosts whose /C/ URLs the scan parser accepts (besides public_base_url's host).
@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     # Shown on the public cylinder page: where the public reports a problem (12315 is the
     # market regulators' hotline; a city may prefer 12345 or its own number).
     report_phone: str = "12315"
+    # The public's reports (举报): days a regulator has to answer, and the photo limits.
+    report_answer_days: int = 7
+    # The campaign's deadlines ({name: date}); the defaults are the seed plans' (Chongqing's
+    # records by October 2021, Da'an's door-step checks in the system from 30 September 2023).
+    campaign_deadlines: dict[str, str] = {"records": "2021-10-31", "door_checks": "2023-09-30"}
+    report_photo_max_bytes: int = 2 * 1024 * 1024
     code_prefix: str = "CT"
     # "ID:SECRET,ID:SECRET"; the first is the one that signs new labels, the rest still verify.
     code_signing_keys: str = ""
@@ -50,6 +56,10 @@ class Settings(BaseSettings):
     # Deliveries: the customer's one-time code, and how long a hazard owner gets to fix it.
     message_provider: str = "log"
     otp_ttl_minutes: int = 30
+    # Wrong codes typed for one code before it is void (a new one must be sent), and codes
+    # sent for one delivery in all: at most otp_max_attempts * otp_max_sends guesses.
+    otp_max_attempts: int = 5
+    otp_max_sends: int = 5
     hazard_deadline_days: int = 7
     # Notifications: webhook delivery, and how far ahead licences, certificates and permits warn.
     webhook_timeout_seconds: float = 5.0
@@ -72,6 +82,7 @@ class Settings(BaseSettings):
     # Per client address and minute (in each worker process).
     rate_login_per_minute: int = 20
     rate_public_per_minute: int = 120
+    rate_report_per_minute: int = 5  # reports sent from one address (no account needed)
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
     scheduler_enabled: bool = True
@@ -93,17 +104,13 @@ class Settings(BaseSettings):
         return value
 
     def resolved_secret_key(self) -> str:
-        """The configured secret, or one generated once and kept beside the data."""
+        """The configured secret, or the deployment's one kept in the database (created once by
+        the first instance), so every instance behind a balancer signs and verifies alike."""
         if self.secret_key:
             return self.secret_key
-        path = self.data_dir / "secret_key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(32)
-        path.write_text(key)
-        path.chmod(0o600)
-        return key
+        from .security import stored_secret  # here: security imports this module
+
+        return stored_secret(self)
 
 
 # Secrets may come from files (Docker/Kubernetes secrets): CYLINDER_TRACE_SECRET_KEY_FILE=/run/...

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends
 from sqlalchemy import Engine, create_engine, text
@@ -154,8 +155,20 @@ def resolve_database_url(settings: Settings | None = None) -> str:
     return url
 
 
+def session_options(existing: str | None = None) -> str:
+    """libpq ``options`` for every connection of the service: the people's time zone, in which
+    the statistics trigger counts days (migration 0013), beside any options already given."""
+    zone = get_settings().timezone
+    ZoneInfo(zone)  # an unknown zone fails here, at start, not in every write's trigger
+    own = f"-c cylinder_trace.timezone={zone}"
+    return f"{existing} {own}" if existing else own
+
+
 def make_engine(url: str, pool_size: int = 10) -> Engine:
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    given = make_url(url).query.get("options")
+    options = session_options(given if isinstance(given, str) else None)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         connect_args={"options": options})
 
 
 def init_engine(url: str | None = None) -> Engine:

@@ -40,6 +40,13 @@ def _error(name: str, status: int, code: str, en: str, zh: str) -> type[DomainEr
 NotAuthenticated = _error(
     "NotAuthenticated", 401, "NOT_AUTHENTICATED", "Not authenticated", "未登录或凭证无效"
 )
+# 401s a client can tell apart: log in again (session ended) or ask an admin (disabled).
+SessionEnded = _error("SessionEnded", 401, "SESSION_ENDED", "The session has ended",
+                      "会话已结束，请重新登录")
+AccountDisabled = _error("AccountDisabled", 401, "ACCOUNT_DISABLED", "The account is disabled",
+                         "账号已停用")
+KeyDisabled = _error("KeyDisabled", 401, "API_KEY_DISABLED", "The API key is disabled",
+                     "接口密钥已停用")
 Forbidden = _error("Forbidden", 403, "FORBIDDEN", "Not allowed", "无权执行此操作")
 NotFound = _error("NotFound", 404, "NOT_FOUND", "Not found", "未找到")
 Conflict = _error("Conflict", 409, "CONFLICT", "Conflict with the current state", "与当前状态冲突")

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from .config import get_settings
 from .db import get_engine
 from .models import JobRun
-from .services import notifications, reminders, stats
+from .services import licences, notifications, reminders, stats
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ JOBS: dict[str, Job] = {j.name: j for j in (
         description="monthly event partitions three months ahead"),
     Job("compact_stats", stats.compact, every_seconds=60,
         description="fold the dashboard counters' delta rows into their tallies"),
+    Job("apply_licence_changes", licences.apply_due, every_seconds=300,
+        description="apply regulators' licence changes whose effective day has come"),
     Job("deliver_notifications", notifications.deliver_due,
         every_seconds=15, description="send due notifications to webhooks, with retries"),
 )}

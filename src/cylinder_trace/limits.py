@@ -38,18 +38,18 @@ class BodyLimit:
     """Refuse bodies over the limit: by Content-Length up front, or while streaming."""
 
     def __init__(
-        self, app: ASGIApp, default_limit: int, large_limit: int, large_paths: tuple[str, ...]
+        self, app: ASGIApp, default_limit: int, large_limit: int, large_paths: tuple[str, ...],
+        path_limits: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.default_limit = default_limit
-        self.large_limit = large_limit
-        self.large_paths = large_paths
+        self.limits = {path: large_limit for path in large_paths} | (path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.large_limit if scope["path"] in self.large_paths else self.default_limit
+        limit = self.limits.get(scope["path"], self.default_limit)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
@@ -90,16 +90,20 @@ class RateLimit:
     a reverse proxy, run uvicorn with --proxy-headers so the client address is the real one.
     """
 
-    def __init__(self, app: ASGIApp, login_per_minute: int, public_per_minute: int) -> None:
+    def __init__(self, app: ASGIApp, login_per_minute: int, public_per_minute: int,
+                 report_per_minute: int = 5) -> None:
         self.app = app
-        self.limits = {"login": login_per_minute, "public": public_per_minute}
+        self.limits = {"login": login_per_minute, "public": public_per_minute,
+                       "report": report_per_minute}
         self.hits: dict[tuple[str, str], list[float]] = {}
 
     def bucket(self, scope: Scope) -> str | None:
         path, method = scope["path"], scope.get("method", "GET")
         if path in ("/api/v1/auth/token", "/login") and method == "POST":
             return "login"
-        if path.startswith(("/c/", "/C/")):
+        if path in ("/report", "/api/v1/public/reports") and method == "POST":
+            return "report"
+        if path.startswith(("/c/", "/C/", "/report", "/api/v1/public/")):
             return "public"
         return None
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    LargeBinary,
     PrimaryKeyConstraint,
     String,
     UniqueConstraint,
@@ -57,6 +58,9 @@ class Enterprise(SQLModel, table=True):
     filling_licence_valid_until: date | None = None
     filling_licence_status: str | None = None
     webhook_url: str | None = None
+    # Shown on the public page of the company's cylinders (投诉举报电话、24小时应急抢险电话).
+    complaint_phone: str | None = Field(default=None, max_length=30)
+    emergency_phone: str | None = Field(default=None, max_length=30)
     created_at: datetime | None = _ts()
 
 
@@ -101,6 +105,9 @@ class AppUser(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = _ts(nullable=True, default_now=False)
     created_at: datetime | None = _ts()
+    # Who disabled the account (a role): one disabled by a platform admin is enabled only by one.
+    disabled_at: datetime | None = _ts(nullable=True, default_now=False)
+    disabled_by_role: str | None = Field(default=None, max_length=24)
 
 
 class ApiKey(SQLModel, table=True):
@@ -116,6 +123,35 @@ class ApiKey(SQLModel, table=True):
     created_by: uuid.UUID | None = None
     created_at: datetime | None = _ts()
     revoked_at: datetime | None = _ts(nullable=True, default_now=False)
+    # Disabled is reversible (revoked is not); the role that disabled it, as for users.
+    disabled_at: datetime | None = _ts(nullable=True, default_now=False)
+    disabled_by_role: str | None = Field(default=None, max_length=24)
+
+
+class UserSession(SQLModel, table=True):
+    """A login: the bearer token or page cookie carries this row's id as its ``jti``, and every
+    request checks the row, so ending it (logout, password change, disable) is immediate on every
+    instance."""
+
+    __tablename__ = "user_session"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = _fk("app_user.id")
+    created_at: datetime | None = _ts()
+    expires_at: datetime | None = _ts()
+    ended_at: datetime | None = _ts(nullable=True, default_now=False)
+    ended_reason: str | None = Field(default=None, max_length=24)
+
+
+class DeploymentKey(SQLModel, table=True):
+    """The deployment's root secret when none is configured: created once by the first
+    instance, read by every other, so labels and sessions verify on all of them."""
+
+    __tablename__ = "deployment_key"
+
+    name: str = Field(primary_key=True, max_length=32)
+    secret: str
+    created_at: datetime | None = _ts()
 
 
 class Vehicle(SQLModel, table=True):
@@ -401,6 +437,9 @@ class Delivery(SQLModel, table=True):
     otp_expires_at: datetime | None = _ts(nullable=True, default_now=False)
     customer_confirmed_at: datetime | None = _ts(nullable=True, default_now=False)
     customer_confirmation: str | None = Field(default=None, max_length=16)  # otp | signature
+    # Wrong codes typed for the current code (void at the limit) and codes sent in all.
+    otp_attempts: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    otp_sends: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     signature_png: str | None = None  # base64, when signed on the phone
 
 
@@ -545,3 +584,135 @@ class JobRun(SQLModel, table=True):
     status: str = Field(max_length=12)  # ok | error | skipped
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     error: str | None = Field(default=None, max_length=1000)
+
+
+class PublicReport(SQLModel, table=True):
+    """A report from the public (举报), a case for the regulator of its region to answer."""
+
+    __tablename__ = "public_report"
+    __table_args__ = (Index("ix_public_report_region_status", "region_code", "status"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    reference: str = Field(unique=True, max_length=24)
+    kind: str = Field(max_length=24)
+    description: str = Field(max_length=2000)
+    # The cylinder the report names, when it came from a cylinder's page or a scanned code.
+    cylinder_id: int | None = Field(default=None, sa_column=Column(
+        BigInteger, ForeignKey("cylinder.id"), nullable=True, index=True))
+    scanned: str | None = Field(default=None, max_length=200)
+    enterprise_id: uuid.UUID | None = _fk("enterprise.id", nullable=True)
+    region_code: str = Field(max_length=6)
+    place: str | None = Field(default=None, max_length=200)
+    # Optional contact, personal data: the name as given, the phone encrypted (pii), never raw.
+    contact_name: str | None = Field(default=None, max_length=60)
+    contact_phone_enc: str | None = None
+    status: str = Field(default="open", max_length=12)
+    answer: str | None = Field(default=None, max_length=2000)
+    answered_by: str | None = Field(default=None, max_length=60)
+    answered_at: datetime | None = _ts(nullable=True, default_now=False)
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime | None = _ts()
+
+
+class ReportPhoto(SQLModel, table=True):
+    """A photo sent with a report: type-checked and size-limited before it is stored."""
+
+    __tablename__ = "report_photo"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    report_id: uuid.UUID = _fk("public_report.id")
+    media_type: str = Field(max_length=20)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime | None = _ts()
+
+
+class LicenceChange(SQLModel, table=True):
+    """A regulator's change of a company's or a station's licence: suspend, reinstate, revoke,
+    renew; applied on its effective day (at once when that is today)."""
+
+    __tablename__ = "licence_change"
+    __table_args__ = (Index("ix_licence_change_pending", "effective_on",
+                            postgresql_where=text("applied_at IS NULL")),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enterprise_id: uuid.UUID = _fk("enterprise.id")
+    station_id: uuid.UUID | None = _fk("station.id", nullable=True)
+    licence: str = Field(max_length=12)  # filling | operating
+    action: str = Field(max_length=12)
+    reason: str = Field(max_length=500)
+    effective_on: date
+    number: str | None = Field(default=None, max_length=64)
+    valid_until: date | None = None
+    status_before: str | None = Field(default=None, max_length=12)
+    status_after: str = Field(max_length=12)
+    actor: str = Field(max_length=60)
+    actor_role: str = Field(max_length=30)
+    applied_at: datetime | None = _ts(nullable=True, default_now=False)
+    created_at: datetime | None = _ts()
+
+
+class EnforcementRecord(SQLModel, table=True):
+    """A penalty, a summons of the managers (约谈) or a warning recorded against a company."""
+
+    __tablename__ = "enforcement_record"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enterprise_id: uuid.UUID = _fk("enterprise.id")
+    kind: str = Field(max_length=12)
+    decided_on: date
+    reason: str = Field(max_length=1000)
+    document_number: str | None = Field(default=None, max_length=64)
+    amount_yuan: int | None = None
+    actor: str = Field(max_length=60)
+    created_at: datetime | None = _ts()
+
+
+class AuditChain(SQLModel, table=True):
+    """The audit trail's chain head (one row): the lock that orders audited writes."""
+
+    __tablename__ = "audit_chain"
+
+    id: int = Field(primary_key=True)
+    head: str | None = Field(default=None, max_length=64)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One change that is not a cylinder event: who, what, before and after, when. Append-only
+    and hash-chained by the database (migration 0017); personal data is masked before it."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_subject", "subject_kind", "subject_id"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True)
+    )
+    at: datetime | None = _ts()
+    actor: str = Field(max_length=60)
+    actor_role: str = Field(max_length=30)
+    action: str = Field(max_length=60)
+    subject_kind: str = Field(max_length=30)
+    subject_id: str = Field(max_length=60)
+    enterprise_id: uuid.UUID | None = Field(default=None, index=True)
+    region_code: str | None = Field(default=None, max_length=6)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class StockDeclaration(SQLModel, table=True):
+    """The number of cylinders a region counted for one company in one district (底数): the
+    target that registration is measured against. The latest declaration counts."""
+
+    __tablename__ = "stock_declaration"
+    __table_args__ = (Index("ix_stock_declaration_target", "enterprise_id", "region_code",
+                            "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    enterprise_id: uuid.UUID = Field(foreign_key="enterprise.id")
+    region_code: str = Field(max_length=6)
+    declared_stock: int
+    declared_on: date
+    actor: str = Field(max_length=60)
+    created_at: datetime | None = _ts()

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .auth import Role
 from .domain.identifiers import is_valid_credit_code, is_valid_region_code
+from .principal import Role
 
 
 class Strict(BaseModel):
@@ -111,6 +111,7 @@ class ApiKeyOut(BaseModel):
     label: str
     created_at: datetime | None
     revoked_at: datetime | None
+    disabled_at: datetime | None = None
 
 
 class UserCreate(Strict):
@@ -165,6 +166,15 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(min_length=8, max_length=200)
+
+
+class PasswordReset(Strict):
+    new_password: str = Field(min_length=8, max_length=200)
 
 
 class Health(BaseModel):

@@ -9,7 +9,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -21,9 +21,22 @@ from cylinder_trace.db import get_engine
 from cylinder_trace.jobs import JOBS, run_job
 from cylinder_trace.models import Hazard
 from tests.api.test_health_and_errors import assert_problem
-from tests.factories import GOOD
 
-NOON = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
+# Noon in Asia/Shanghai today: the jobs run at this injected time, and every date the tests give
+# is relative to it, so the suite means the same on any day.
+NOON = datetime.combine(datetime.now(UTC).date(), datetime.min.time(), UTC).replace(hour=4)
+TODAY = NOON.date()
+
+
+def day(offset: int) -> str:
+    """An ISO date `offset` days from today."""
+    return (TODAY + timedelta(days=offset)).isoformat()
+
+
+def years_ago(years: int, offset: int = 0) -> str:
+    """An ISO date `years` years before today, moved by `offset` days."""
+    then = TODAY.replace(year=TODAY.year - years, day=min(TODAY.day, 28))
+    return (then + timedelta(days=offset)).isoformat()
 
 
 def notes(kind: str) -> list[dict[str, Any]]:
@@ -35,11 +48,11 @@ def notes(kind: str) -> list[dict[str, Any]]:
 
 def test_inspection_digest_once_per_enterprise_and_day(world: Any) -> None:
     a, b = world.enterprise(), world.enterprise()
-    base = {"manufacture_date": "2018-01-01", "last_inspection_date": "2022-01-01"}
-    world.cylinder(a["id"], next_inspection_due="2026-11-20", **base)  # overdue
-    world.cylinder(a["id"], next_inspection_due="2026-12-10", **base)  # due within 30 days
-    world.cylinder(a["id"], next_inspection_due="2027-06-01", **base)  # later
-    world.cylinder(b["id"], next_inspection_due="2027-06-01", **base)
+    base = {"manufacture_date": years_ago(6), "last_inspection_date": years_ago(2)}
+    world.cylinder(a["id"], next_inspection_due=day(-5), **base)  # overdue
+    world.cylinder(a["id"], next_inspection_due=day(15), **base)  # due within 30 days
+    world.cylinder(a["id"], next_inspection_due=day(188), **base)  # later
+    world.cylinder(b["id"], next_inspection_due=day(188), **base)
     run = run_job("inspection_digest", now=NOON)
     assert run.status == "ok" and run.result == {"cylinders": 2, "notifications": 1}
     [note] = notes("inspection_due")
@@ -58,11 +71,12 @@ def test_inspection_digest_once_per_enterprise_and_day(world: Any) -> None:
 
 
 def test_credentials_service_life_and_hazard_digests(world: Any) -> None:
-    e = world.enterprise(filling_licence={"number": "TS9", "valid_from": "2020-01-01",
-                                          "valid_until": "2026-12-01", "status": "valid"})
+    e = world.enterprise(filling_licence={"number": "TS9", "valid_from": years_ago(5),
+                                          "valid_until": day(6), "status": "valid"})
     world.user("delivery_worker", e["id"], certificate={"number": "SQ-1",
-                                                        "valid_until": "2026-11-01"})
-    world.cylinder(e["id"], manufacture_date="2019-01-10", last_inspection_date="2023-01-01")
+                                                        "valid_until": day(-24)})
+    # 8 years of design life end in 46 days: within the 90-day warning
+    world.cylinder(e["id"], manufacture_date=years_ago(8, 46), last_inspection_date=years_ago(3))
     assert run_job("credentials_digest", now=NOON).result == {"items": 2, "notifications": 1}
     whats = {i["what"].split(":")[0] for i in notes("credentials_expiring")[0]["payload"]["items"]}
     assert whats == {"filling_licence", "certificate"}
@@ -76,7 +90,7 @@ def test_credentials_service_life_and_hazard_digests(world: Any) -> None:
     with Session(get_engine()) as session:
         session.add(Hazard(enterprise_id=uuid.UUID(e["id"]), region_code="500103",
                            customer_id=uuid.UUID(cust["id"]), item="hose_ok", owner="川菜馆",
-                           deadline=date(2026, 11, 20)))
+                           deadline=TODAY - timedelta(days=5)))
         session.commit()
     assert run_job("hazards_overdue_digest", now=NOON).result == {
         "hazards": 1, "notifications": 2}
@@ -86,7 +100,7 @@ def test_credentials_service_life_and_hazard_digests(world: Any) -> None:
 def test_expired_authorizations_are_closed_and_partitions_made(world: Any) -> None:
     e = world.enterprise()
     s = world.station(e["id"])
-    c = world.cylinder(e["id"], **GOOD)
+    c = world.cylinder(e["id"], manufacture_date=years_ago(4), last_inspection_date=years_ago(2))
     a = world.client.post("/api/v1/fill-authorizations", json={"scan": c["qr_text"]},
                           headers=world.api_key(s["id"])).json()
     assert a["decision"] == "allow"
@@ -147,8 +161,8 @@ def _due_digest(world: Any, hook_url: str) -> tuple[dict[str, Any], str]:
     admin = world.user("enterprise_admin", e["id"])
     r = world.client.post("/api/v1/webhooks", json={"url": hook_url}, headers=admin["headers"])
     assert r.status_code == 201, r.text
-    world.cylinder(e["id"], manufacture_date="2018-01-01", last_inspection_date="2022-01-01",
-                   next_inspection_due="2026-11-20")
+    world.cylinder(e["id"], manufacture_date=years_ago(6), last_inspection_date=years_ago(2),
+                   next_inspection_due=day(-5))
     assert run_job("inspection_digest", now=NOON).result["notifications"] == 1
     return e, r.json()["secret"]
 

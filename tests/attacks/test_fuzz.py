@@ -48,7 +48,8 @@ def test_no_server_errors_and_every_error_is_problem_json(database_url: str, wor
         world.cylinder(e["id"])
         for op in operations:
             fuzz(op, {})  # anonymous
-            if not op.path.startswith(("/c/", "/C/")):
+            # (logging the admin out would leave every later operation a bare 401)
+            if not op.path.startswith(("/c/", "/C/")) and op.path != "/api/v1/auth/logout":
                 fuzz(op, dict(world.admin))
             if "fill" in op.path:
                 fuzz(op, station_key)

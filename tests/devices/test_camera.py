@@ -4,8 +4,8 @@ false reads on frames without a code."""
 from __future__ import annotations
 
 from cylinder_scanner.decode import Decoder, regions, zxing
-from cylinder_scanner.framegen import frames, make_frame, qr_image
 from cylinder_scanner.sources.camera import CameraSource
+from tests.devices.framegen import frames, make_frame, qr_image
 
 
 def test_the_cascade_reads_more_than_zxing_alone_and_never_misreads() -> None:

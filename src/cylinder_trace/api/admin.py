@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from ..auth import CurrentPrincipal
@@ -20,6 +20,8 @@ from ..schemas import (
     EnterpriseCreate,
     EnterpriseOut,
     Health,
+    PasswordChange,
+    PasswordReset,
     StationCreate,
     StationLock,
     StationOut,
@@ -29,7 +31,7 @@ from ..schemas import (
     VehicleCreate,
     VehicleOut,
 )
-from ..services import accounts
+from ..services import accounts, sessions
 from ..services.accounts import get_licence
 
 router = APIRouter(prefix="/api/v1")
@@ -86,6 +88,7 @@ def key_out(k: ApiKey) -> ApiKeyOut:
         label=k.label,
         created_at=k.created_at,
         revoked_at=k.revoked_at,
+        disabled_at=k.disabled_at,
     )
 
 
@@ -108,6 +111,25 @@ def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depend
     from ..config import get_settings
 
     token = accounts.login(session, form.username, form.password)
+    return TokenOut(access_token=token, expires_in=get_settings().token_ttl_minutes * 60)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
+def logout(session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """End this session on the server: the same token is refused from the next request on."""
+    sessions.logout(session, principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/auth/password", response_model=TokenOut, tags=["auth"])
+def change_password(body: PasswordChange, session: SessionDep,
+                    principal: CurrentPrincipal) -> TokenOut:
+    """Change one's own password (the current one is asked): every session of the account
+    ends, this one too, and a fresh token comes back."""
+    from ..config import get_settings
+
+    token = sessions.change_password(session, principal, body.current_password,
+                                     body.new_password)
     return TokenOut(access_token=token, expires_in=get_settings().token_ttl_minutes * 60)
 
 
@@ -218,6 +240,21 @@ def revoke_api_key(
     return key_out(accounts.revoke_api_key(session, principal, station_id, key_id))
 
 
+@router.post("/stations/{station_id}/api-keys/{key_id}/disable", response_model=ApiKeyOut,
+             tags=["stations"])
+def disable_api_key(station_id: uuid.UUID, key_id: uuid.UUID, session: SessionDep,
+                    principal: CurrentPrincipal) -> ApiKeyOut:
+    """Switch a station key off for a while (refused from the next request; enable undoes)."""
+    return key_out(sessions.set_key_enabled(session, principal, station_id, key_id, False))
+
+
+@router.post("/stations/{station_id}/api-keys/{key_id}/enable", response_model=ApiKeyOut,
+             tags=["stations"])
+def enable_api_key(station_id: uuid.UUID, key_id: uuid.UUID, session: SessionDep,
+                   principal: CurrentPrincipal) -> ApiKeyOut:
+    return key_out(sessions.set_key_enabled(session, principal, station_id, key_id, True))
+
+
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, tags=["users"])
 def create_user(body: UserCreate, session: SessionDep, principal: CurrentPrincipal) -> UserOut:
     return user_out(accounts.create_user(session, principal, body))
@@ -226,6 +263,27 @@ def create_user(body: UserCreate, session: SessionDep, principal: CurrentPrincip
 @router.get("/users", response_model=list[UserOut], tags=["users"])
 def list_users(session: SessionDep, principal: CurrentPrincipal) -> list[UserOut]:
     return [user_out(u) for u in accounts.list_users(session, principal)]
+
+
+@router.post("/users/{user_id}/disable", response_model=UserOut, tags=["users"])
+def disable_user(user_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> UserOut:
+    """Switch an account off: its sessions end and it cannot log in (platform admin, or the
+    enterprise admin for its own enterprise's staff)."""
+    return user_out(sessions.set_user_enabled(session, principal, user_id, False))
+
+
+@router.post("/users/{user_id}/enable", response_model=UserOut, tags=["users"])
+def enable_user(user_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> UserOut:
+    """Switch an account back on (it logs in afresh). What a platform admin disabled, only a
+    platform admin enables."""
+    return user_out(sessions.set_user_enabled(session, principal, user_id, True))
+
+
+@router.post("/users/{user_id}/password", response_model=UserOut, tags=["users"])
+def reset_password(user_id: uuid.UUID, body: PasswordReset, session: SessionDep,
+                   principal: CurrentPrincipal) -> UserOut:
+    """An admin sets a new password: every session of the account ends."""
+    return user_out(sessions.reset_password(session, principal, user_id, body.new_password))
 
 
 def vehicle_out(session: SessionDep, v: Vehicle) -> VehicleOut:

@@ -34,7 +34,7 @@ router = APIRouter(prefix="/api/v1", tags=["cylinders"])
 
 
 def cylinder_out(c: Cylinder) -> CylinderOut:
-    from ..domain.models_spec import add_years
+    from ..domain.models_spec import design_life_end
     from ..domain.status import STATUS_TEXT
 
     st = registry.status_of(c)
@@ -53,7 +53,7 @@ def cylinder_out(c: Cylinder) -> CylinderOut:
         max_fill_kg=c.max_fill_kg,
         manufacture_date=c.manufacture_date,
         design_life_years=c.design_life_years,
-        service_life_ends=add_years(c.manufacture_date, c.design_life_years or 8),
+        service_life_ends=design_life_end(c.manufacture_date, c.design_life_years),
         valve_type=c.valve_type,
         smart_valve_id=c.smart_valve_id,
         refurbished=c.refurbished,

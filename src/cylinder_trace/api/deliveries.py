@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
-from ..auth import CurrentPrincipal, Principal, Role
+from ..auth import CurrentPrincipal, Principal
 from ..db import SessionDep
 from ..domain.checklists import checklist
 from ..models import Delivery, Hazard
@@ -26,7 +26,8 @@ from ..schemas_lifecycle import (
     ReturnCreate,
 )
 from ..schemas_registry import CylinderOut
-from ..services import customers, delivery, registry
+from ..scope import visible
+from ..services import customers, delivery, idempotency, registry
 from .cylinders import cylinder_out
 
 router = APIRouter(prefix="/api/v1")
@@ -109,12 +110,10 @@ def dispatch(body: DeliveryCreate, session: SessionDep,
 
 
 def scoped_deliveries(principal: Principal, query: Any) -> Any:
-    """The deliveries a caller may list: a worker's own, an enterprise's, or all."""
-    if principal.role == Role.DELIVERY_WORKER:
-        return query.where(col(Delivery.worker_id) == principal.id)
-    if principal.role != Role.PLATFORM_ADMIN:
-        return query.where(col(Delivery.enterprise_id) == principal.enterprise_id)
-    return query
+    """The deliveries a caller may list: a worker's own, an enterprise's, or all. By
+    enterprise only (region=None): a list of customers' doorsteps is the company's."""
+    return query.where(visible(principal, col(Delivery.enterprise_id), None,
+                               assignee=col(Delivery.worker_id)))
 
 
 @router.get("/deliveries", response_model=list[DeliveryOut], tags=["deliveries"])
@@ -141,9 +140,19 @@ def confirm(delivery_id: uuid.UUID, body: DeliveryConfirm, session: SessionDep,
             idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """The drop-off at the door: scans, place, safety check, empties. A one-time code goes to
     the customer's phone for their side of the confirmation. `Idempotency-Key` honoured."""
-    code, answer = delivery.confirm(session, principal, delivery_id, body, idempotency_key)
+    # the key is checked and the answer replayed before anything else (as for POST /fills)
+    key = idempotency.check_key(idempotency_key)
+    scope = f"delivery-confirm:{delivery_id}"
+    req_hash = idempotency.request_hash(body.model_dump(mode="json"))
+    stored = idempotency.replay(session, scope, key, req_hash) if key else None
+    if stored is not None:
+        return JSONResponse(stored[1], status_code=stored[0])
+    d, hazards = delivery.confirm(session, principal, delivery_id, body)
+    answer = delivery_out(d, hazards).model_dump(mode="json")
+    if key:
+        idempotency.remember(session, scope, key, req_hash, 200, answer)
     session.commit()
-    return JSONResponse(answer, status_code=code)
+    return JSONResponse(answer, status_code=200)
 
 
 @router.post("/deliveries/{delivery_id}/customer-confirmation", response_model=DeliveryOut,
@@ -151,6 +160,16 @@ def confirm(delivery_id: uuid.UUID, body: DeliveryConfirm, session: SessionDep,
 def customer_confirmation(delivery_id: uuid.UUID, body: CustomerConfirm, session: SessionDep,
                           principal: CurrentPrincipal) -> DeliveryOut:
     d = delivery.customer_confirm(session, principal, delivery_id, body.code)
+    session.commit()
+    return delivery_out(d)
+
+
+@router.post("/deliveries/{delivery_id}/customer-code", response_model=DeliveryOut,
+             tags=["deliveries"])
+def resend_customer_code(delivery_id: uuid.UUID, session: SessionDep,
+                         principal: CurrentPrincipal) -> DeliveryOut:
+    """Send the customer a new one-time code (the last one is void from now on)."""
+    d = delivery.resend_code(session, principal, delivery_id)
     session.commit()
     return delivery_out(d)
 

@@ -69,21 +69,14 @@ def unregistered_scans(session: SessionDep, principal: CurrentPrincipal,
                        limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
     """Scans at stations that named no registered cylinder (forged, foreign or unknown labels),
     newest first: the stations of the caller's enterprise, or of a regulator's regions."""
-    from sqlalchemy import false, or_
     from sqlmodel import col, select
 
-    from ..auth import ENTERPRISE_ROLES, Role
-    from ..domain.identifiers import region_prefix
     from ..models import Station, UnregisteredScan
+    from ..scope import visible
 
     query = select(UnregisteredScan, Station).join(
-        Station, col(Station.id) == col(UnregisteredScan.station_id))
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Station.enterprise_id) == principal.enterprise_id)
-    elif principal.role != Role.PLATFORM_ADMIN:
-        scopes = [col(Station.region_code).startswith(region_prefix(r))
-                  for r in principal.region_codes]
-        query = query.where(or_(*scopes) if scopes else false())
+        Station, col(Station.id) == col(UnregisteredScan.station_id)).where(
+        visible(principal, col(Station.enterprise_id), col(Station.region_code)))
     rows = session.exec(query.order_by(col(UnregisteredScan.scanned_at).desc()).limit(limit))
     return [{"id": u.id, "station_id": str(s.id), "station": s.name, "scanned_at": u.scanned_at,
              "scan": u.scan, "rfid": u.rfid, "reason": u.reason, "detail": u.detail}

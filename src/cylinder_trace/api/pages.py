@@ -21,6 +21,7 @@ from ..errors import DomainError
 from ..models import Enterprise, Station, Vehicle
 from ..services import accounts, custody, delivery, history, registry, stats
 from ..services.search import CylinderQuery, count, search
+from . import licences as licence_pages
 from .cylinders import csv_export
 from .public import templates
 from .web import local, signed_in
@@ -215,7 +216,7 @@ def enterprises_page(request: Request, session: SessionDep,
 
 @router.get("/enterprises/{enterprise_id}", response_class=HTMLResponse)
 def enterprise_page(enterprise_id: uuid.UUID, request: Request, session: SessionDep,
-                    ct_session: Session_ = None) -> Response:
+                    ct_session: Session_ = None, error: str | None = None) -> Response:
     def render(principal: Principal, csrf: str) -> Response:
         try:
             e = accounts.get_enterprise(session, principal, enterprise_id)
@@ -228,5 +229,6 @@ def enterprise_page(enterprise_id: uuid.UUID, request: Request, session: Session
         counts = by[0] if by else None
         return templates.TemplateResponse(request, "enterprise.html", {
             "csrf": csrf, "e": e, "stations": stations, "counts": counts,
-            "today": registry.today()})
+            "today": registry.today(), **licence_pages.context(session, principal, e.id,
+                                                               stations, error)})
     return signed_in(session, ct_session, render)

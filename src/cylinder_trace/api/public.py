@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from ..config import get_settings
 from ..db import SessionDep
 from ..domain import codes
-from ..domain.models_spec import add_years, max_life_years
+from ..domain.models_spec import add_years, design_life_years, max_life_years
 from ..domain.status import STATUS_TEXT
 from ..models import Enterprise, Station
 from ..services import registry
@@ -51,10 +51,11 @@ _WHY = {
 _UNKNOWN = ("该编码没有登记在案。", "No cylinder is registered under this code.")
 
 
-def _unknown(request: Request, why: tuple[str, str]) -> HTMLResponse:
+def _unknown(request: Request, why: tuple[str, str], scanned: str) -> HTMLResponse:
     return templates.TemplateResponse(
         request, "public_unknown.html",
-        {"why_zh": why[0], "why_en": why[1], "report_phone": get_settings().report_phone},
+        {"why_zh": why[0], "why_en": why[1], "report_phone": get_settings().report_phone,
+         "scanned": scanned[:200]},
         status_code=404,
     )
 
@@ -63,10 +64,11 @@ def _page(request: Request, session: SessionDep, code: str, signature: str | Non
     text = code if signature is None else f"{code}/{signature}"
     parsed = registry.parse(text)
     if parsed.code is None or parsed.error == codes.ScanError.BAD_CHECK_CHARACTER:
-        return _unknown(request, _WHY.get(parsed.error, _UNKNOWN) if parsed.error else _UNKNOWN)
+        return _unknown(request, _WHY.get(parsed.error, _UNKNOWN) if parsed.error else _UNKNOWN,
+                        text)
     cylinder = registry.find_by_parsed(session, parsed)
     if cylinder is None:
-        return _unknown(request, _UNKNOWN)
+        return _unknown(request, _UNKNOWN, text)
     status = registry.status_of(cylinder)
     zh, en, colour = STATUS_TEXT[status]
     sig_state = "none" if signature is None else ("ok" if parsed.signed else "bad")
@@ -76,7 +78,8 @@ def _page(request: Request, session: SessionDep, code: str, signature: str | Non
     owner = session.get(Enterprise, cylinder.owner_enterprise_id)
     station = (session.get(Station, cylinder.last_fill_station_id)
                if cylinder.last_fill_station_id else None)
-    life_years = min(cylinder.design_life_years or 8, max_life_years(cylinder.manufacture_date))
+    life_years = min(design_life_years(cylinder.manufacture_date, cylinder.design_life_years),
+                     max_life_years(cylinder.manufacture_date))
     life_ends = add_years(cylinder.manufacture_date, life_years)
     return templates.TemplateResponse(request, "public_cylinder.html", {
         "c": cylinder,
@@ -87,6 +90,8 @@ def _page(request: Request, session: SessionDep, code: str, signature: str | Non
         "last_fill": cylinder.last_fill_at,
         "life_ends": life_ends.isoformat(),
         "report_phone": get_settings().report_phone,
+        "complaint_phone": owner.complaint_phone if owner else None,
+        "emergency_phone": owner.emergency_phone if owner else None,
     })
 
 

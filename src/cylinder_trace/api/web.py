@@ -18,7 +18,7 @@ from ..config import get_settings
 from ..db import SessionDep
 from ..domain.reasons import MESSAGES
 from ..errors import DomainError
-from ..services import accounts, registry, stats
+from ..services import accounts, registry, sessions, stats
 from .public import local, templates
 
 router = APIRouter(include_in_schema=False)
@@ -72,10 +72,14 @@ def login(session: SessionDep, username: Annotated[str, Form(max_length=150)],
 
 
 @router.post("/logout")
-def logout(csrf: Annotated[str, Form(max_length=64)],
+def logout(session: SessionDep, csrf: Annotated[str, Form(max_length=64)],
            ct_session: Annotated[str | None, Cookie()] = None) -> Response:
+    """Ends the session on the server, not only in this browser: a copied cookie is refused."""
     response = RedirectResponse("/login", status_code=303)
     if ct_session and hmac.compare_digest(csrf, csrf_token(ct_session)):
+        principal = page_principal(session, ct_session)
+        if principal is not None:
+            sessions.logout(session, principal)
         response.delete_cookie(COOKIE)
     return response
 

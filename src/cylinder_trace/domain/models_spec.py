@@ -52,10 +52,19 @@ def lookup(model: str) -> CylinderModel | None:
 # GB 5842-2006 applies to cylinders made from 2007-02-01: 8 years' design life; older ones
 # (GB 5842-1996) were given 15. Regions commonly cap total life at 12 years for the newer ones.
 GB5842_2006_FROM = date(2007, 2, 1)
+DESIGN_LIFE_YEARS = 8  # GB 5842-2006
+DESIGN_LIFE_YEARS_BEFORE = 15  # GB 5842-1996
 
 
-def design_life_years(manufacture_date: date) -> int:
-    return 8 if manufacture_date >= GB5842_2006_FROM else 15
+def design_life_years(manufacture_date: date, recorded: int | None = None) -> int:
+    """The design life: the years recorded for this cylinder, else its standard's."""
+    if recorded:
+        return recorded
+    return DESIGN_LIFE_YEARS if manufacture_date >= GB5842_2006_FROM else DESIGN_LIFE_YEARS_BEFORE
+
+
+def design_life_end(manufacture_date: date, recorded: int | None = None) -> date:
+    return add_years(manufacture_date, design_life_years(manufacture_date, recorded))
 
 
 def max_life_years(manufacture_date: date, override: int | None = None) -> int:
@@ -91,7 +100,7 @@ def life_exceeded(manufacture_date: date, design_years: int | None, max_years: i
     """Past the maximum life; or past the design life without a passing inspection since it."""
     if today >= add_years(manufacture_date, max_years):
         return True
-    design_end = add_years(manufacture_date, design_years or design_life_years(manufacture_date))
+    design_end = design_life_end(manufacture_date, design_years)
     if today < design_end:
         return False
     return not (last_result == "pass" and last_inspected is not None

@@ -10,7 +10,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from .models_spec import add_years, design_life_years, life_exceeded, max_life_years
+from . import models_spec
+from .codes import ParsedScan, ScanForm
+from .models_spec import add_years, life_exceeded, max_life_years
 from .policy import RegionPolicy
 from .reasons import FillFlag, ReasonCode, WarningCode
 
@@ -92,14 +94,35 @@ class Decision:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+def scan_accepted(parsed: ParsedScan | None, *, tag_read: bool, tag_confirms: bool,
+                  typed: bool = False) -> bool:
+    """Whether a scan may stand for the cylinder it names (``FillFacts.scan_accepted``; refused:
+    UNREGISTERED). The one rule for the appliance at the scale and the phone's fill check.
+
+    - an RFID read alone: the bound tag is the proof (``tag_read``);
+    - malformed, forged (a signature that does not verify), a foreign host or key: never;
+    - another scheme's identifier (GS1 GRAI, GB/T 36051): as read;
+    - our code: signed, or confirmed by its own bound tag read with it (``tag_confirms``), or,
+      with ``typed``, a bare code a person read off the cylinder and typed (the phone's fill
+      check: a code carries no signature). A label's URL without a signature is never typed:
+      anyone can print one.
+    """
+    if parsed is None:
+        return tag_read
+    if not parsed.ok:
+        return False
+    if parsed.external is not None:
+        return True
+    return parsed.signed or tag_confirms or (typed and parsed.form == ScanForm.CODE)
+
+
 def service_life_end(c: CylinderFacts, policy: RegionPolicy) -> date:
     """The day the cylinder may no longer be filled at all (max life, a region setting)."""
     return add_years(c.manufacture_date, max_life_years(c.manufacture_date, policy.max_life_years))
 
 
 def design_life_end(c: CylinderFacts) -> date:
-    years = c.design_life_years or design_life_years(c.manufacture_date)
-    return add_years(c.manufacture_date, years)
+    return models_spec.design_life_end(c.manufacture_date, c.design_life_years)
 
 
 def _life_exceeded(c: CylinderFacts, policy: RegionPolicy, today: date) -> bool:

@@ -6,14 +6,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from ..auth import ENTERPRISE_ROLES, Principal, Role, region_scopes
 from ..config import get_settings
 from ..errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound, TooMany
 from ..models import ApiKey, AppUser, Enterprise, Station, Vehicle, VehicleWorker
+from ..principal import ENTERPRISE_ROLES, Principal, Role
 from ..schemas import (
     EnterpriseCreate,
     Licence,
@@ -21,7 +21,9 @@ from ..schemas import (
     UserCreate,
     VehicleCreate,
 )
-from ..security import api_key_hash, hash_password, make_token, new_api_key, verify_password
+from ..scope import visible
+from ..security import api_key_hash, hash_password, new_api_key, verify_password
+from . import audit, sessions
 
 
 def set_licence(obj: Any, prefix: str, licence: Licence | None) -> None:
@@ -81,11 +83,9 @@ def get_enterprise(session: Session, principal: Principal, enterprise_id: uuid.U
 
 
 def list_enterprises(session: Session, principal: Principal) -> list[Enterprise]:
-    query = select(Enterprise).order_by(col(Enterprise.name))
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Enterprise.id) == principal.enterprise_id)
-    rows = session.scalars(query).all()
-    return [e for e in rows if principal.sees(e.id, e.region_code)]
+    query = select(Enterprise).order_by(col(Enterprise.name)).where(
+        visible(principal, col(Enterprise.id), col(Enterprise.region_code)))
+    return list(session.scalars(query).all())
 
 
 def _manage_enterprise(principal: Principal, enterprise_id: uuid.UUID) -> None:
@@ -128,14 +128,11 @@ def get_station(session: Session, principal: Principal, station_id: uuid.UUID) -
 def list_stations(
     session: Session, principal: Principal, enterprise_id: uuid.UUID | None = None
 ) -> list[Station]:
-    query = select(Station).order_by(col(Station.name))
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Station.enterprise_id) == principal.enterprise_id)
-    elif enterprise_id is not None:
+    query = select(Station).order_by(col(Station.name)).where(
+        visible(principal, col(Station.enterprise_id), col(Station.region_code)))
+    if enterprise_id is not None:
         query = query.where(col(Station.enterprise_id) == enterprise_id)
-    return [
-        s for s in session.scalars(query).all() if principal.sees(s.enterprise_id, s.region_code)
-    ]
+    return list(session.scalars(query).all())
 
 
 def set_station_lock(
@@ -149,6 +146,9 @@ def set_station_lock(
     station.locked_reason = reason if locked else None
     station.locked_at = datetime.now(UTC) if locked else None
     session.add(station)
+    audit.record(session, principal, "station.lock" if locked else "station.unlock", "station",
+                 station.id, enterprise_id=station.enterprise_id, region_code=station.region_code,
+                 after={"locked": locked, "reason": reason})
     session.commit()
     return station
 
@@ -172,6 +172,9 @@ def create_api_key(
         created_by=principal.id,
     )
     session.add(record)
+    audit.record(session, principal, "api_key.create", "station", station.id,
+                 enterprise_id=station.enterprise_id, region_code=station.region_code,
+                 after={"key_id": record.id, "prefix": record.prefix, "label": label})
     session.commit()
     return record, key
 
@@ -201,6 +204,9 @@ def revoke_api_key(
     if record.revoked_at is None:
         record.revoked_at = datetime.now(UTC)
         session.add(record)
+        audit.record(session, principal, "api_key.revoke", "station", station.id,
+                     enterprise_id=station.enterprise_id, region_code=station.region_code,
+                     after={"key_id": record.id, "prefix": record.prefix})
         session.commit()
     return record
 
@@ -243,6 +249,13 @@ def create_user(session: Session, principal: Principal, data: UserCreate) -> App
         badge=data.badge or (data.username if data.role == Role.OPERATOR else None),
     )
     session.add(user)
+    owner = session.get(Enterprise, enterprise_id) if enterprise_id else None
+    audit.record(session, principal, "user.create", "user", user.id, enterprise_id=enterprise_id,
+                 region_code=owner.region_code if owner else next(iter(data.region_codes or []),
+                                                                   None),
+                 after={"username": user.username, "role": user.role,
+                        "region_codes": user.region_codes,
+                        "certificate_valid_until": user.certificate_valid_until})
     _commit(session, "A user with this username or badge")
     return user
 
@@ -262,8 +275,10 @@ def create_admin(session: Session, username: str, password: str) -> AppUser:
     if existing is not None:
         existing.password_hash = hash_password(password)
         existing.role = Role.PLATFORM_ADMIN.value
-        existing.active = True
+        existing.active, existing.disabled_at, existing.disabled_by_role = True, None, None
+        existing.failed_logins, existing.locked_until = 0, None
         session.add(existing)
+        sessions.end_all(session, existing.id, "password_reset")
         session.commit()
         return existing
     user = AppUser(
@@ -274,33 +289,54 @@ def create_admin(session: Session, username: str, password: str) -> AppUser:
     return user
 
 
-def login(session: Session, username: str, password: str, now: datetime | None = None) -> str:
-    """A bearer token for valid credentials; repeated failures lock the account for a while."""
+# The attempt is counted before the password is checked, in one statement: concurrent wrong
+# passwords each get their own number, so no more than login_max_failures of them are ever
+# checked per lock-out, however many arrive at once. An expired lock starts the count again.
+_RESERVE_ATTEMPT = text("""
+UPDATE app_user SET
+    failed_logins = CASE WHEN locked_until <= :now THEN 1 ELSE failed_logins + 1 END,
+    locked_until = CASE WHEN locked_until <= :now THEN NULL ELSE locked_until END
+WHERE username = :username
+RETURNING id, failed_logins, locked_until
+""")
+_LOCK = text("UPDATE app_user SET locked_until = :until WHERE id = :id AND "
+             "(locked_until IS NULL OR locked_until < :until)")
+
+
+def check_password(session: Session, username: str, password: str,
+                   now: datetime | None = None) -> AppUser:
+    """The active user these credentials name, else NotAuthenticated; TooMany while locked.
+    Logging in and changing one's password both pass here: one lock-out for both."""
     settings = get_settings()
     now = now or datetime.now(UTC)
-    user = session.scalars(select(AppUser).where(col(AppUser.username) == username)).first()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
+    until = now + timedelta(seconds=settings.login_lockout_seconds)
+    row = session.execute(_RESERVE_ATTEMPT, {"now": now, "username": username}).first()
+    session.commit()  # the count holds before the (slow) password check, and frees the row
+    if row is not None and row.locked_until is not None and row.locked_until > now:
         raise TooMany("Too many failed logins; try again later")
-    if user is None or not user.active or not verify_password(password, user.password_hash):
-        if user is not None:
-            failures = user.failed_logins + 1
-            locked = (
-                now + timedelta(seconds=settings.login_lockout_seconds)
-                if failures >= settings.login_max_failures
-                else None
-            )
-            session.execute(
-                update(AppUser)
-                .where(col(AppUser.id) == user.id)  # type: ignore[arg-type]
-                .values(failed_logins=0 if locked else failures, locked_until=locked)
-            )
+    if row is not None and row.failed_logins > settings.login_max_failures:
+        session.execute(_LOCK, {"id": row.id, "until": until})
+        session.commit()
+        raise TooMany("Too many failed logins; try again later")
+    user = session.get(AppUser, row.id) if row is not None else None
+    # Checked for an unknown name too (against a dummy hash): the time does not tell names.
+    matches = verify_password(password, user.password_hash if user is not None else None)
+    if user is None or not matches or not user.active:
+        if row is not None and row.failed_logins >= settings.login_max_failures:
+            session.execute(_LOCK, {"id": row.id, "until": until})
             session.commit()
         raise NotAuthenticated("Wrong username or password")
-    if user.failed_logins:
-        user.failed_logins = 0
-        session.add(user)
-        session.commit()
-    return make_token(settings.resolved_secret_key(), str(user.id), settings.token_ttl_minutes * 60)
+    user.failed_logins, user.locked_until = 0, None
+    session.add(user)
+    return user
+
+
+def login(session: Session, username: str, password: str, now: datetime | None = None) -> str:
+    """A bearer token for valid credentials; repeated failures lock the account for a while."""
+    user = check_password(session, username, password, now)
+    token = sessions.start(session, user, now)
+    session.commit()
+    return token
 
 
 # --- vehicles ----------------------------------------------------------------------------
@@ -340,10 +376,8 @@ def vehicle_workers(session: Session, vehicle_id: uuid.UUID) -> list[uuid.UUID]:
 
 
 def list_vehicles(session: Session, principal: Principal) -> list[Vehicle]:
-    query = select(Vehicle).order_by(col(Vehicle.plate))
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Vehicle.enterprise_id) == principal.enterprise_id)
-    elif region_scopes(principal) is not None:
-        enterprises = {e.id for e in list_enterprises(session, principal)}
-        return [v for v in session.scalars(query).all() if v.enterprise_id in enterprises]
+    # a vehicle is where its company is (it has no region of its own)
+    query = select(Vehicle).join(Enterprise, col(Enterprise.id) == col(Vehicle.enterprise_id))
+    query = query.where(visible(principal, col(Vehicle.enterprise_id),
+                                col(Enterprise.region_code))).order_by(col(Vehicle.plate))
     return list(session.scalars(query).all())

@@ -20,41 +20,49 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from psycopg.rows import TupleRow
+from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from ..config import get_settings
+from ..db import session_options
 from ..domain import codes
 from ..domain.policy import policy_for
 from ..domain.reasons import ReasonCode, as_dict
 from ..domain.rules import (
-    CylinderFacts,
     Decision,
     FillFacts,
-    Licence,
     OperatorFacts,
     StationFacts,
     authorize_fill,
+    scan_accepted,
 )
 from ..observe import DECISIONS
 from ..security import api_key_hash
 from . import registry
+from .facts import cylinder_facts, licence
 
 log = logging.getLogger(__name__)
 
 FACTS_SQL = """
 SELECT r.n, k.station_id, s.enterprise_id, s.locked, s.region_code,
-       s.filling_licence_status, s.filling_licence_valid_from, s.filling_licence_valid_until,
-       e.filling_licence_status, e.filling_licence_valid_from, e.filling_licence_valid_until,
+       s.filling_licence_status AS station_licence_status,
+       s.filling_licence_valid_from AS station_licence_valid_from,
+       s.filling_licence_valid_until AS station_licence_valid_until,
+       e.filling_licence_status AS enterprise_licence_status,
+       e.filling_licence_valid_from AS enterprise_licence_valid_from,
+       e.filling_licence_valid_until AS enterprise_licence_valid_until,
+       -- the cylinder's columns under their own names: facts.cylinder_facts reads them
        c.id, c.code, c.owner_enterprise_id, c.status, c.seized, c.recalled, c.manufacture_date,
        c.design_life_years, c.valve_type, c.refurbished, c.next_inspection_due,
        c.last_inspection_result, c.last_inspection_date, c.smart_valve_id, c.rfid,
        c.entrusted_to_enterprise_id, c.entrusted_until, c.location_kind, c.model, c.tare_kg,
-       c.max_fill_kg, t.id, u.id, u.enterprise_id, u.active, u.certificate_valid_until,
-       a.id, a.station_id, a.expires_at
+       c.max_fill_kg, t.id AS tag_cylinder_id, u.id AS operator_id,
+       u.enterprise_id AS operator_enterprise_id, u.active AS operator_active,
+       u.certificate_valid_until AS operator_certificate_valid_until,
+       a.id AS open_id, a.station_id AS open_station_id, a.expires_at AS open_expires_at
 FROM json_to_recordset(%(rows)s::json)
      AS r(n int, key_hash text, code text, external text, tag text, badge text)
-LEFT JOIN api_key k ON k.key_hash = r.key_hash AND k.revoked_at IS NULL
+LEFT JOIN api_key k ON k.key_hash = r.key_hash AND k.revoked_at IS NULL AND k.disabled_at IS NULL
 LEFT JOIN station s ON s.id = k.station_id
 LEFT JOIN enterprise e ON e.id = s.enterprise_id
 LEFT JOIN cylinder t ON t.rfid = r.tag
@@ -136,10 +144,6 @@ class _Work:
     granted: bool = False
 
 
-def _licence(status: str | None, start: date | None, until: date | None) -> Licence:
-    return Licence(status, start, until)
-
-
 class Authorizer:
     """One per worker process: owns the async pool and the batch queue."""
 
@@ -149,7 +153,8 @@ class Authorizer:
             conninfo, min_size=1, max_size=settings.fill_pool_size, open=False,
             # The statements are prepared after a few runs; a generic plan saves planning the
             # lateral look-ups on every batch (measured: 1.24 -> 0.44 ms for one request).
-            kwargs={"autocommit": True, "options": "-c plan_cache_mode=force_generic_plan"},
+            kwargs={"autocommit": True,
+                    "options": session_options("-c plan_cache_mode=force_generic_plan")},
         )
         self.ttl = timedelta(seconds=settings.authorization_ttl_seconds)
         self.batch_max = settings.fill_batch_max
@@ -219,7 +224,9 @@ class Authorizer:
             "tag": w.tag, "badge": w.request.operator,
         } for i, w in enumerate(batch, start=1)])}
         async with self.pool.connection() as conn:
-            rows = await (await conn.execute(FACTS_SQL, params)).fetchall()
+            # named rows: each request's facts are read by column name (_decide)
+            facts = conn.cursor(row_factory=namedtuple_row)
+            rows = await (await facts.execute(FACTS_SQL, params)).fetchall()
             expire: list[uuid.UUID] = []
             decided = [w for w, row in zip(batch, rows, strict=True)
                        if self._decide(w, row, now, today, expire)]
@@ -235,57 +242,46 @@ class Authorizer:
             if not w.future.done():
                 w.future.set_result(self._answer(w, now) if w.station_id else None)
 
-    def _decide(self, w: _Work, row: TupleRow, now: datetime, today: date,
+    def _decide(self, w: _Work, row: Any, now: datetime, today: date,
                 expire: list[uuid.UUID]) -> bool:
-        (_, station_id, enterprise_id, locked, region, s_status, s_from, s_until, e_status,
-         e_from, e_until, cid, code, owner, status, seized, recalled, made, design_life, valve,
-         refurbished, next_due, last_result, last_date, smart_valve, rfid, entrusted_to,
-         entrusted_until, location_kind, model, tare, max_fill, tag_cid, op_id, op_enterprise,
-         op_active, op_cert, open_id, open_station, open_expires) = row
-        if station_id is None:
+        """Decide one request from its row of FACTS_SQL (a named tuple, by column name)."""
+        if row.station_id is None:
             return False  # unknown or revoked key: 401, nothing written
-        w.station_id, w.enterprise_id = station_id, enterprise_id
+        w.station_id, w.enterprise_id = row.station_id, row.enterprise_id
         station = StationFacts(
-            id=station_id, enterprise_id=enterprise_id, locked=locked,
-            enterprise_licence=_licence(e_status, e_from, e_until),
-            station_licence=_licence(s_status, s_from, s_until) if s_status else None,
+            id=row.station_id, enterprise_id=row.enterprise_id, locked=row.locked,
+            enterprise_licence=licence(row, "enterprise_licence"),
+            station_licence=licence(row, "station_licence")
+            if row.station_licence_status else None,
         )
         cylinder = None
-        if cid is not None:
-            w.cylinder_id = cid
-            w.cylinder = {"code": code, "model": model, "tare_kg": tare, "max_fill_kg": max_fill}
-            cylinder = CylinderFacts(
-                id=cid, owner_enterprise_id=owner, status=status, seized=seized,
-                recalled=recalled, manufacture_date=made, design_life_years=design_life,
-                valve_type=valve, refurbished=refurbished, next_inspection_due=next_due,
-                last_inspection_result=last_result, last_inspection_date=last_date,
-                smart_valve_id=smart_valve, rfid=rfid, entrusted_to_enterprise_id=entrusted_to,
-                entrusted_until=entrusted_until, location_kind=location_kind,
-            )
-        parsed = w.parsed
-        if parsed is None:  # an RFID read alone: the bound tag is the proof
-            accepted = w.tag is not None
-        elif parsed.external is not None:
-            accepted = parsed.ok
-        else:  # our code: signed, or unsigned but confirmed by its own bound tag
-            accepted = parsed.ok and (parsed.signed or (w.tag is not None and tag_cid == cid))
+        if row.id is not None:
+            w.cylinder_id = row.id
+            w.cylinder = {"code": row.code, "model": row.model, "tare_kg": row.tare_kg,
+                          "max_fill_kg": row.max_fill_kg}
+            cylinder = cylinder_facts(row)
+        accepted = scan_accepted(w.parsed, tag_read=w.tag is not None,
+                                 tag_confirms=w.tag is not None and row.tag_cylinder_id == row.id)
         operator = None
         if w.request.operator:
-            operator = OperatorFacts(known=op_id is not None, enterprise_id=op_enterprise,
-                                     active=bool(op_active), certificate_valid_until=op_cert)
-            w.operator_id = op_id
-        open_live = open_id is not None and open_expires > now
+            operator = OperatorFacts(known=row.operator_id is not None,
+                                     enterprise_id=row.operator_enterprise_id,
+                                     active=bool(row.operator_active),
+                                     certificate_valid_until=row.operator_certificate_valid_until)
+            w.operator_id = row.operator_id
+        open_id, open_station = row.open_id, row.open_station_id
+        open_live = open_id is not None and row.open_expires_at > now
         if open_id is not None and not open_live:
             expire.append(open_id)
         facts = FillFacts(
             station=station, cylinder=cylinder, scan_accepted=accepted,
-            tag_read=w.tag is not None, tag_cylinder_id=tag_cid, operator=operator,
-            open_elsewhere=open_live and open_station != station_id,
+            tag_read=w.tag is not None, tag_cylinder_id=row.tag_cylinder_id, operator=operator,
+            open_elsewhere=open_live and open_station != row.station_id,
         )
-        w.decision = authorize_fill(facts, policy_for(region, self.policies), today)
-        if open_live and open_station == station_id:
+        w.decision = authorize_fill(facts, policy_for(row.region_code, self.policies), today)
+        if open_live and open_station == row.station_id:
             if w.decision.allow:
-                w.auth_id, w.reuse_expires = open_id, open_expires
+                w.auth_id, w.reuse_expires = open_id, row.open_expires_at
             else:
                 expire.append(open_id)  # a deny now closes this station's earlier one
         if w.decision.allow and w.auth_id is None:

@@ -9,30 +9,30 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..config import get_settings
 from ..domain import codes
 from ..domain.policy import policy_for
 from ..domain.reasons import as_dict
-from ..domain.rules import CylinderFacts, FillFacts, Licence, StationFacts, authorize_fill
+from ..domain.rules import (
+    FillFacts,
+    StationFacts,
+    authorize_fill,
+    scan_accepted,
+)
 from ..domain.status import STATUS_TEXT
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import Enterprise, FillAuthorization, Station
+from ..principal import ENTERPRISE_ROLES, Principal, Role
+from ..scope import visible
 from . import registry
-
-
-def _licence(obj: Any, prefix: str) -> Licence:
-    """As the authorization reads it (services/authorizing.py): the recorded status and dates."""
-    return Licence(getattr(obj, f"{prefix}_status"), getattr(obj, f"{prefix}_valid_from"),
-                   getattr(obj, f"{prefix}_valid_until"))
+from .facts import cylinder_facts, licence
 
 
 def _station(session: Session, principal: Principal, station_id: uuid.UUID | None) -> Station:
-    query = select(Station).order_by(col(Station.name))
+    query = select(Station).order_by(col(Station.name)).where(
+        visible(principal, col(Station.enterprise_id), col(Station.region_code)))
     if station_id is not None:
         query = query.where(col(Station.id) == station_id)
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Station.enterprise_id) == principal.enterprise_id)
     station = session.exec(query.limit(1)).first()
     if station is None:
         raise NotFound("No station of yours to check against" if station_id is None
@@ -56,28 +56,18 @@ def fill_check(session: Session, principal: Principal, scan: str,
     facts_c = None
     open_elsewhere = False
     if c is not None:
-        facts_c = CylinderFacts(
-            id=c.id or 0, owner_enterprise_id=c.owner_enterprise_id, status=c.status,
-            seized=c.seized, recalled=c.recalled, manufacture_date=c.manufacture_date,
-            design_life_years=c.design_life_years, valve_type=c.valve_type,
-            refurbished=c.refurbished, next_inspection_due=c.next_inspection_due,
-            last_inspection_result=c.last_inspection_result,
-            last_inspection_date=c.last_inspection_date, smart_valve_id=c.smart_valve_id,
-            rfid=c.rfid, entrusted_to_enterprise_id=c.entrusted_to_enterprise_id,
-            entrusted_until=c.entrusted_until, location_kind=c.location_kind)
+        facts_c = cylinder_facts(c)  # by name, as the authorization reads its row
         open_elsewhere = session.exec(select(col(FillAuthorization.id)).where(
             col(FillAuthorization.cylinder_id) == c.id, col(FillAuthorization.status) == "open",
             col(FillAuthorization.station_id) != station.id,
             col(FillAuthorization.expires_at) > datetime.now(UTC))).first() is not None
-    # a code typed by hand carries no signature and is accepted here for the cylinder it names
-    # (the appliance at the scale still insists on a signed label or the bound tag); a label
-    # whose signature does not verify is refused like at the scale (forged: UNREGISTERED)
-    accepted = parsed.ok
+    # a person at the phone may type the bare code off the cylinder (rules.scan_accepted)
+    accepted = scan_accepted(parsed, tag_read=False, tag_confirms=False, typed=True)
     facts = FillFacts(
         station=StationFacts(id=station.id, enterprise_id=station.enterprise_id,
                              locked=station.locked,
-                             enterprise_licence=_licence(enterprise, "filling_licence"),
-                             station_licence=(_licence(station, "filling_licence")
+                             enterprise_licence=licence(enterprise, "filling_licence"),
+                             station_licence=(licence(station, "filling_licence")
                                               if station.filling_licence_status else None)),
         cylinder=facts_c, scan_accepted=accepted, open_elsewhere=open_elsewhere)
     decision = authorize_fill(facts, policy_for(station.region_code,

@@ -10,12 +10,12 @@ from sqlalchemy import and_, false, text
 from sqlmodel import Session, col, select
 
 from .. import pii
-from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..domain.identifiers import region_prefix
 from ..domain.lifecycle import EventKind
 from ..domain.models_spec import lookup
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import Cylinder, Enterprise, Handover, RecallCampaign, RecallItem
+from ..principal import ENTERPRISE_ROLES, Principal, Role
 from ..schemas_lifecycle import (
     EntrustCreate,
     RecallCreate,

@@ -8,12 +8,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from .. import pii
-from ..auth import Principal, Role
 from ..domain.identifiers import is_valid_id_number
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import Customer, Cylinder, Deposit, Enterprise
+from ..principal import Principal, Role
 from ..schemas_lifecycle import Contract, CustomerCreate, CustomerOut, DepositCreate
-from . import registry
+from ..scope import visible
+from . import audit, registry
 
 MANAGERS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN})
 
@@ -49,6 +50,10 @@ def create_customer(session: Session, principal: Principal, body: CustomerCreate
     )
     session.add(customer)
     session.flush()
+    audit.record(session, principal, "customer.create", "customer", customer.id,
+                 enterprise_id=enterprise.id, region_code=enterprise.region_code,
+                 after={"kind": customer.kind, "id_number": id_number, "phone": body.phone,
+                        "contract_number": customer.contract_number})
     return customer
 
 
@@ -72,8 +77,8 @@ def search_customers(session: Session, principal: Principal, id_number: str | No
         query = query.where(col(Customer.id_number_hash) == pii.lookup_hash(id_number))
     if phone:
         query = query.where(col(Customer.phone_hash) == pii.lookup_hash(phone))
-    if principal.role != Role.PLATFORM_ADMIN:
-        query = query.where(col(Customer.enterprise_id) == principal.enterprise_id)
+    # by enterprise only (region=None): personal data is looked up within the company
+    query = query.where(visible(principal, col(Customer.enterprise_id), None))
     return list(session.exec(query.limit(100)).all())
 
 

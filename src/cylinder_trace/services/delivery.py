@@ -10,20 +10,30 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import false, or_
 from sqlmodel import Session, col, select
 
 from .. import pii
-from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..config import get_settings
+from ..domain import licences as licence_rules
 from ..domain.checklists import checklist
-from ..domain.identifiers import region_prefix
 from ..domain.lifecycle import EventKind
 from ..domain.status import PublicStatus
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import AppUser, Customer, Cylinder, Delivery, Hazard, Station, Vehicle, VehicleWorker
+from ..models import (
+    AppUser,
+    Customer,
+    Cylinder,
+    Delivery,
+    Enterprise,
+    Hazard,
+    Station,
+    Vehicle,
+    VehicleWorker,
+)
+from ..principal import Principal, Role
 from ..schemas_lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
-from . import idempotency, messages, registry
+from ..scope import visible
+from . import messages, registry
 from .customers import customer_for
 from .events import append_event, lock_cylinders
 
@@ -43,6 +53,10 @@ def dispatch(session: Session, principal: Principal, body: DeliveryCreate) -> De
     customer = customer_for(session, principal, body.customer_id)
     eid = customer.enterprise_id
     problems: list[dict[str, Any]] = []
+    enterprise = session.get(Enterprise, eid)
+    if enterprise is not None and licence_rules.stops_dispatch(enterprise.operating_licence_status):
+        problems.append(_problem("OPERATING_LICENCE_NOT_VALID",
+                                 "the company's gas operating licence is suspended or revoked"))
     worker = session.get(AppUser, body.worker_id)
     if worker is None or worker.enterprise_id != eid or worker.role != Role.DELIVERY_WORKER:
         problems.append(_problem("UNKNOWN_WORKER", "not a delivery worker of this company"))
@@ -112,7 +126,7 @@ def delivery_for(session: Session, principal: Principal, delivery_id: uuid.UUID,
         raise NotFound("No such delivery")
     customer = session.get(Customer, delivery.customer_id)
     principal.require_sees(delivery.enterprise_id, customer.region_code if customer else None)
-    if principal.role == Role.DELIVERY_WORKER and principal.id != delivery.worker_id:
+    if not principal.assigned(delivery.worker_id):
         raise NotFound("No such delivery in your scope")
     return delivery
 
@@ -143,17 +157,10 @@ def _made_at(made_at: datetime | None, received: datetime) -> datetime:
 
 
 def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
-            body: DeliveryConfirm, idempotency_key: str | None) -> tuple[int, dict[str, Any]]:
-    """The drop-off at the door: every cylinder scanned, the safety check, empties collected."""
-    from ..api.deliveries import delivery_out  # the answer's shape lives with the routes
-
-    key = idempotency.check_key(idempotency_key)
-    scope = f"delivery-confirm:{delivery_id}"
-    req_hash = idempotency.request_hash(body.model_dump(mode="json"))
-    if key:
-        stored = idempotency.replay(session, scope, key, req_hash)
-        if stored is not None:
-            return stored
+            body: DeliveryConfirm) -> tuple[Delivery, list[uuid.UUID]]:
+    """The drop-off at the door: every cylinder scanned, the safety check, empties collected.
+    Returns the delivery and the hazards found; the caller commits (and keeps the answer for an
+    Idempotency-Key: api/deliveries.py)."""
     if principal.role not in DISPATCHERS:
         raise Forbidden("Only the delivery worker (or an admin) confirms a drop-off")
     delivery = delivery_for(session, principal, delivery_id, for_update=True)
@@ -216,35 +223,84 @@ def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
         delivery.customer_confirmation = "signature"
         delivery.customer_confirmed_at = now
     else:
-        code = f"{secrets.randbelow(10**6):06d}"
-        delivery.otp_hash = hashlib.sha256(f"{delivery.id}:{code}".encode()).hexdigest()
-        delivery.otp_expires_at = now + timedelta(minutes=get_settings().otp_ttl_minutes)
-        messages.provider().send(pii.decrypt(customer.phone_enc),
-                                 f"【气瓶配送】确认码 {code}，请交给送气工以确认收货。"
-                                 f" Delivery code {code}.")
+        _send_code(delivery, customer, now)
     session.add(delivery)
     session.flush()
-    answer = delivery_out(delivery, [h.id for h in hazards]).model_dump(mode="json")
-    if key:
-        idempotency.remember(session, scope, key, req_hash, 200, answer)
-    return 200, answer
+    return delivery, [h.id for h in hazards]
+
+
+def _send_code(delivery: Delivery, customer: Customer, now: datetime) -> None:
+    """A fresh one-time code to the customer's phone; the one before it is void."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    delivery.otp_hash = hashlib.sha256(f"{delivery.id}:{code}".encode()).hexdigest()
+    delivery.otp_expires_at = now + timedelta(minutes=get_settings().otp_ttl_minutes)
+    delivery.otp_attempts = 0
+    delivery.otp_sends += 1
+    messages.provider().send(pii.decrypt(customer.phone_enc),
+                             f"【气瓶配送】确认码 {code}，请交给送气工以确认收货。"
+                             f" Delivery code {code}.")
+
+
+def _code_delivery(session: Session, principal: Principal, delivery_id: uuid.UUID) -> Delivery:
+    """The delivery whose customer code this caller may type or re-send: its own worker, or
+    its company's admin. Not a station key, an operator or a regulator: the code proves the
+    customer received the cylinders from the worker at the door."""
+    delivery = delivery_for(session, principal, delivery_id, for_update=True)
+    if principal.role == Role.DELIVERY_WORKER and principal.id == delivery.worker_id:
+        return delivery
+    if principal.role == Role.ENTERPRISE_ADMIN and principal.enterprise_id == \
+            delivery.enterprise_id:
+        return delivery
+    raise Forbidden("Only the delivery's worker or its company's admin enters the customer's code")
 
 
 def customer_confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
                      code: str) -> Delivery:
-    """The customer's side: the one-time code they received, typed on the worker's phone."""
-    delivery = delivery_for(session, principal, delivery_id, for_update=True)
+    """The customer's side: the one-time code they received, typed on the worker's phone.
+    Each wrong code counts (the row is locked, so concurrent guesses count one by one); at
+    otp_max_attempts the code is void and a new one must be sent. A wrong answer commits its
+    count here, since the error that follows rolls the request back."""
+    delivery = _code_delivery(session, principal, delivery_id)
     if delivery.customer_confirmed_at is not None:
         return delivery
     expected = hashlib.sha256(f"{delivery.id}:{code.strip()}".encode()).hexdigest()
-    if delivery.otp_hash is None or delivery.otp_expires_at is None:
+    if delivery.otp_sends == 0:
         raise Conflict("No code was sent for this delivery", reason="NO_CODE_SENT")
+    if delivery.otp_hash is None or delivery.otp_expires_at is None:
+        raise Conflict("Too many wrong codes: this code is void, send a new one",
+                       reason="CODE_VOID")
     if delivery.otp_expires_at < datetime.now(UTC):
         raise Conflict("The code has expired", reason="CODE_EXPIRED")
     if not hmac.compare_digest(expected, delivery.otp_hash):
-        raise Invalid("The code is wrong", field="code", reason="WRONG_CODE")
+        delivery.otp_attempts += 1
+        left = max(0, get_settings().otp_max_attempts - delivery.otp_attempts)
+        if left == 0:
+            delivery.otp_hash, delivery.otp_expires_at = None, None
+        session.add(delivery)
+        session.commit()
+        raise Invalid("The code is wrong", field="code", reason="WRONG_CODE",
+                      attempts_left=left)
     delivery.customer_confirmation = "otp"
     delivery.customer_confirmed_at = datetime.now(UTC)
+    delivery.otp_hash, delivery.otp_expires_at = None, None  # used: it cannot confirm twice
+    session.add(delivery)
+    return delivery
+
+
+def resend_code(session: Session, principal: Principal, delivery_id: uuid.UUID) -> Delivery:
+    """A new code to the customer (the last expired, was lost, or was void after wrong tries).
+    At most otp_max_sends per delivery: guessing stays bounded, and the phone is not spammed."""
+    delivery = _code_delivery(session, principal, delivery_id)
+    if delivery.customer_confirmed_at is not None:
+        raise Conflict("The customer has already confirmed", reason="ALREADY_CONFIRMED")
+    if delivery.status != "delivered" or delivery.otp_sends == 0:
+        raise Conflict("No code was sent for this delivery", reason="NO_CODE_SENT")
+    if delivery.otp_sends >= get_settings().otp_max_sends:
+        raise Conflict("No more codes for this delivery: confirm it with a signature",
+                       reason="TOO_MANY_CODES")
+    customer = session.get(Customer, delivery.customer_id)
+    assert customer is not None
+    _send_code(delivery, customer, datetime.now(UTC))
     session.add(delivery)
     return delivery
 
@@ -276,13 +332,8 @@ def return_cylinder(session: Session, principal: Principal, code: str,
 def hazards(session: Session, principal: Principal, status: str | None, overdue: bool | None,
             enterprise_id: uuid.UUID | None, customer_id: uuid.UUID | None) -> list[Hazard]:
     """The ledger (台账), within the caller's scope, most urgent first."""
-    query = select(Hazard)
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Hazard.enterprise_id) == principal.enterprise_id)
-    elif principal.role != Role.PLATFORM_ADMIN:
-        scopes = [col(Hazard.region_code).startswith(region_prefix(r))
-                  for r in principal.region_codes]
-        query = query.where(or_(*scopes) if scopes else false())
+    query = select(Hazard).where(
+        visible(principal, col(Hazard.enterprise_id), col(Hazard.region_code)))
     if status:
         query = query.where(col(Hazard.status) == status)
     if overdue is not None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from ..auth import Role
 from ..domain.identifiers import credit_code_check
 from ..models import AppUser, Enterprise, Station
+from ..principal import Role
 from ..security import hash_password
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo credential, not a secret
@@ -26,17 +25,24 @@ def load_demo(session: Session) -> str:
         select(Enterprise).where(col(Enterprise.name).startswith("【演示】"))
     ).first():  # type: ignore[attr-defined]
         return "demo data already loaded / 演示数据已存在"
+    # Validity relative to the day the demo is loaded, so it shows the same picture on any day:
+    # one licence expiring within weeks (the digests and the pages mark it), the rest in force.
+    from datetime import timedelta
+
+    from .registry import today as local_today
+
+    today = local_today()
     companies = [
         Enterprise(
             name="【演示】渝通燃气有限公司",
             credit_code=_credit("91500103MA5U7A1B2"),
             region_code="500103",
             filling_licence_number="TS4250001-2027",
-            filling_licence_valid_from=date(2023, 3, 1),
-            filling_licence_valid_until=date(2027, 2, 28),
+            filling_licence_valid_from=today - timedelta(days=3 * 365),
+            filling_licence_valid_until=today + timedelta(days=455),
             filling_licence_status="valid",
             operating_licence_number="渝燃经2023001",
-            operating_licence_valid_until=date(2028, 12, 31),
+            operating_licence_valid_until=today + timedelta(days=2 * 365),
             operating_licence_status="valid",
         ),
         Enterprise(
@@ -44,8 +50,8 @@ def load_demo(session: Session) -> str:
             credit_code=_credit("91500105MA60B3C4D"),
             region_code="500105",
             filling_licence_number="TS4250002-2026",
-            filling_licence_valid_from=date(2022, 1, 1),
-            filling_licence_valid_until=date(2026, 12, 15),
+            filling_licence_valid_from=today - timedelta(days=4 * 365),
+            filling_licence_valid_until=today + timedelta(days=14),
             filling_licence_status="valid",
         ),
     ]
@@ -94,7 +100,7 @@ def load_demo(session: Session) -> str:
             badge="OP-1001",
             enterprise_id=companies[0].id,
             certificate_number="R2-500103-0001",
-            certificate_valid_until=date(2028, 6, 30),
+            certificate_valid_until=today + timedelta(days=940),
         ),
         AppUser(
             username="worker-wang",
@@ -102,7 +108,7 @@ def load_demo(session: Session) -> str:
             role=Role.DELIVERY_WORKER,
             enterprise_id=companies[0].id,
             certificate_number="SQ-500103-0007",
-            certificate_valid_until=date(2027, 9, 30),
+            certificate_valid_until=today + timedelta(days=670),
         ),
         AppUser(
             username="inspector-zhao",
@@ -120,6 +126,7 @@ def load_demo(session: Session) -> str:
     session.add_all(people)
     session.flush()
     counts = _demo_cylinders(session, companies, stations)
+    _demo_campaign(session, companies)
     session.commit()
     return (
         f"demo data loaded / 演示数据已加载: 2 enterprises, 3 stations, {len(people)} users, "
@@ -137,9 +144,9 @@ def _demo_cylinders(
     import uuid
     from datetime import timedelta
 
-    from ..auth import Principal
     from ..domain.lifecycle import EventKind
     from ..models import Cylinder
+    from ..principal import Principal
     from ..schemas_registry import InspectionCreate
     from . import registry
     from .events import append_event
@@ -258,9 +265,34 @@ def _demo_deliveries(session: Session, company: Enterprise, system: Any) -> dict
                  {"item": "hose_ok", "ok": passed, "note": None if passed else "软管老化开裂"}]
         confirm(session, system, d.id, DeliveryConfirm.model_validate({
             "scans": batch, "location": {"lat": 29.5576, "lon": 106.5771, "accuracy_m": 15},
-            "safety_check": {"passed": passed, "items": items}}), None)
+            "safety_check": {"passed": passed, "items": items}}))
         delivered += len(batch)
     recall = start_recall(session, system, RecallCreate.model_validate({
         "reason": "阀门批次缺陷 / defective valve batch",
         "criteria": {"manufacturer": "华龙气瓶有限公司", "made_until": "2017-12-31"}}))
     return {"delivered": delivered, "recalled": recall.matched}
+
+
+def _demo_campaign(session: Session, companies: list[Enterprise]) -> None:
+    """The campaign's picture: each company's declared stock (底数, a little above what is
+    registered), its public numbers, and one report from the public waiting for an answer."""
+    from datetime import UTC, datetime, timedelta
+
+    from ..models import Cylinder, PublicReport, StockDeclaration
+    from .registry import today as local_today
+
+    for e, phones in zip(companies, (("023-6380 1234", "023-96999"),
+                                     ("023-6770 5678", "023-96888")), strict=True):
+        e.complaint_phone, e.emergency_phone = phones
+        registered = session.scalar(select(func.count()).select_from(Cylinder).where(
+            col(Cylinder.owner_enterprise_id) == e.id)) or 0
+        session.add(StockDeclaration(enterprise_id=e.id, region_code=e.region_code,
+                                     declared_stock=registered + registered // 5,
+                                     declared_on=local_today(), actor="system:demo"))
+    now = datetime.now(UTC)
+    session.add(PublicReport(
+        reference="JB-20260101-DEM0REP1", kind="forbidden_premises",
+        description="解放碑附近一家火锅店把液化气瓶放在地下室使用 / cylinders used in a basement",
+        enterprise_id=companies[0].id, region_code=companies[0].region_code,
+        place="渝中区解放碑", status="open", created_at=now - timedelta(days=2),
+        due_at=now + timedelta(days=5)))

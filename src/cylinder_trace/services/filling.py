@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ..auth import Principal, Role
 from ..config import get_settings
 from ..domain.lifecycle import EventKind
 from ..domain.reasons import ReasonCode, as_dict
@@ -15,6 +14,7 @@ from ..domain.rules import assess_fill
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..models import AppUser, Cylinder, Fill, FillAuthorization
 from ..observe import FILLS
+from ..principal import Principal, Role
 from ..schemas_fills import FillCreate
 from . import idempotency
 from .events import append_event, lock_cylinder

@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlmodel import Session
 
-from ..auth import Principal
 from ..config import get_settings
 from ..domain import codes
 from ..errors import DomainError, Invalid
+from ..principal import Principal
 from ..schemas_registry import CylinderCreate, ImportReport, ImportRowError
 from . import registry
 from .events import actor_of

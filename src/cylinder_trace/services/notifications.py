@@ -16,16 +16,18 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import false, or_, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..config import get_settings
 from ..domain.identifiers import region_prefix
 from ..errors import Forbidden, Invalid
-from ..models import Notification, Webhook
-from . import outbound
+from ..models import Enterprise, Notification, Webhook
+from ..principal import Principal, Role
+from ..scope import visible as in_scope
+from . import audit, outbound
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +39,8 @@ def notify(
     region_code: str | None, title_zh: str, title_en: str, payload: dict[str, Any],
     now: datetime | None = None,
 ) -> bool:
-    """Add a notification (once per kind and key) and its deliveries; the caller commits.
-    ``now``: the clock of the job that writes it (due from then), else the database's."""
+    """Add a notification (once per kind and key) and its deliveries, due at ``now`` (the job's
+    injected clock; the database's clock when not given); the caller commits."""
     nid = uuid.uuid4()
     inserted = session.execute(text(
         "INSERT INTO notification (id, kind, dedupe_key, enterprise_id, region_code, title_zh, "
@@ -52,8 +54,8 @@ def notify(
     # Fan out: the enterprise's webhooks, and regulators' webhooks whose region covers it.
     session.execute(text(
         "INSERT INTO notification_delivery (notification_id, webhook_id, status, attempts, "
-        "next_attempt_at) SELECT :id, w.id, 'pending', 0, coalesce(CAST(:now AS timestamptz), "
-        "now()) FROM webhook w WHERE w.active "
+        "next_attempt_at) SELECT :id, w.id, 'pending', 0, "
+        "COALESCE(CAST(:now AS timestamptz), now()) FROM webhook w WHERE w.active "
         "AND ((w.enterprise_id IS NOT NULL AND w.enterprise_id = CAST(:e AS uuid)) OR "
         "(w.region_code IS NOT NULL AND CAST(:r AS text) LIKE w.region_code || '%')) "
         "ON CONFLICT DO NOTHING"), {"id": nid, "e": enterprise_id, "r": region_code, "now": now})
@@ -175,18 +177,17 @@ def create_webhook(session: Session, principal: Principal, url: str,
                    region_code=region_prefix(region_code) if region_code else None,
                    url=url, secret=secrets.token_urlsafe(24))
     session.add(hook)
+    # the host only: a receiver's URL may carry its own token in the path or query
+    owner = session.get(Enterprise, enterprise_id) if enterprise_id else None
+    audit.record(session, principal, "webhook.create", "webhook", hook.id,
+                 enterprise_id=enterprise_id,
+                 region_code=owner.region_code if owner else region_code,
+                 after={"host": urlsplit(url).hostname, "scheme": urlsplit(url).scheme})
     return hook
 
 
 def visible(session: Session, principal: Principal, limit: int = 100) -> list[Notification]:
-    query = select(Notification)
-    if principal.role in ENTERPRISE_ROLES:
-        query = query.where(col(Notification.enterprise_id) == principal.enterprise_id)
-    elif principal.role != Role.PLATFORM_ADMIN:
-        scopes = [col(Notification.region_code).startswith(region_prefix(r))
-                  for r in principal.region_codes]
-        if principal.enterprise_id:
-            scopes.append(col(Notification.enterprise_id) == principal.enterprise_id)
-        query = query.where(or_(*scopes) if scopes else false())
+    query = select(Notification).where(
+        in_scope(principal, col(Notification.enterprise_id), col(Notification.region_code)))
     return list(session.exec(
         query.order_by(col(Notification.created_at).desc()).limit(limit)).all())

@@ -13,7 +13,6 @@ from sqlalchemy import or_, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ..auth import Principal, Role
 from ..config import get_settings
 from ..domain import codes, models_spec
 from ..domain.lifecycle import EventKind
@@ -21,6 +20,7 @@ from ..domain.policy import policy_for
 from ..domain.status import PublicStatus, StatusFacts, public_status
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import Cylinder, Enterprise, Station
+from ..principal import Principal, Role
 from ..schemas_registry import CylinderCreate, InspectionCreate, TagBind
 from .events import append_event, lock_cylinder
 

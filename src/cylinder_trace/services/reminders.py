@@ -14,7 +14,8 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from ..config import get_settings
-from ..domain.policy import RegionPolicy
+from ..domain import models_spec
+from ..domain.policy import RegionPolicy, policy_for
 from .events import ensure_partitions
 from .notifications import notify
 
@@ -23,8 +24,8 @@ def local_day(now: datetime) -> date:
     return now.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
-def _digest(session: Session, kind: str, day: date, rows: list[Any], title_zh: str,
-            title_en: str, now: datetime | None = None) -> int:
+def _digest(session: Session, kind: str, now: datetime, rows: list[Any], title_zh: str,
+            title_en: str) -> int:
     """One notification per enterprise for the rows grouped by their first column."""
     by_enterprise: dict[Any, list[dict[str, Any]]] = {}
     regions: dict[Any, str] = {}
@@ -33,6 +34,7 @@ def _digest(session: Session, kind: str, day: date, rows: list[Any], title_zh: s
         regions[eid] = region
         by_enterprise.setdefault(eid, []).append(dict(zip(row._fields[2:], rest, strict=True)))
     written = 0
+    day = local_day(now)
     for eid, items in by_enterprise.items():
         written += notify(session, kind, f"{eid}:{day}", enterprise_id=eid,
                           region_code=regions[eid], title_zh=f"{title_zh}（{len(items)}）",
@@ -42,31 +44,54 @@ def _digest(session: Session, kind: str, day: date, rows: list[Any], title_zh: s
     return written
 
 
+def _widest(window: str) -> int:
+    """The longest warning window any region uses (the query's bound; rows are then kept by
+    their own region's window)."""
+    policies = get_settings().region_policies
+    return max(getattr(p, window) for p in
+               [RegionPolicy(), *(policy_for(prefix, policies) for prefix in policies)])
+
+
+def _in_window(rows: list[Any], day: date, column: str, window: str) -> list[Any]:
+    """The rows whose date (``column``, ISO text) falls within their region's window."""
+    policies = get_settings().region_policies
+    return [r for r in rows if date.fromisoformat(getattr(r, column)) <= day + timedelta(
+        days=getattr(policy_for(r.region_code, policies), window))]
+
+
 def inspection_digest(session: Session, now: datetime) -> dict[str, Any]:
-    """Overdue and due within the window (30 days by default), per enterprise, daily."""
+    """Overdue and due within the region's window (30 days by default), per enterprise,
+    daily."""
     day = local_day(now)
     rows = session.execute(text(
         "SELECT owner_enterprise_id AS enterprise_id, region_code, code, "
         "next_inspection_due::text AS due, next_inspection_due < :day AS overdue "
         "FROM cylinder WHERE status = 'active' AND next_inspection_due <= :until "
         "ORDER BY owner_enterprise_id, next_inspection_due"),
-        {"day": day, "until": day + timedelta(days=RegionPolicy().due_soon_days)}).all()
-    n = _digest(session, "inspection_due", day, list(rows), "气瓶检验到期提醒",
-                "Cylinder inspections overdue or due soon", now)
+        {"day": day, "until": day + timedelta(days=_widest("due_soon_days"))}).all()
+    rows = _in_window(list(rows), day, "due", "due_soon_days")
+    n = _digest(session, "inspection_due", now, rows, "气瓶检验到期提醒",
+                "Cylinder inspections overdue or due soon")
     return {"cylinders": len(rows), "notifications": n}
 
 
 def service_life_digest(session: Session, now: datetime) -> dict[str, Any]:
-    """Design service life ending within the window (90 days by default)."""
+    """Design service life ending within the region's window (90 days by default). The design
+    life is the recorded one, else the standard's by manufacture date (models_spec: 8 years
+    from GB 5842-2006, 15 before)."""
     day = local_day(now)
     rows = session.execute(text(
         "SELECT owner_enterprise_id AS enterprise_id, region_code, code, ends::text AS ends "
         "FROM (SELECT *, (manufacture_date + make_interval(years => coalesce(design_life_years, "
-        "8)))::date AS ends FROM cylinder WHERE status = 'active') c "
+        "CASE WHEN manufacture_date >= :std_from THEN :life ELSE :life_before END)))::date "
+        "AS ends FROM cylinder WHERE status = 'active') c "
         "WHERE ends >= :day AND ends <= :until ORDER BY owner_enterprise_id, ends"),
-        {"day": day, "until": day + timedelta(days=RegionPolicy().life_ending_days)}).all()
-    n = _digest(session, "service_life_ending", day, list(rows), "气瓶设计使用年限即将到期",
-                "Cylinder service life ending", now)
+        {"day": day, "until": day + timedelta(days=_widest("life_ending_days")),
+         "std_from": models_spec.GB5842_2006_FROM, "life": models_spec.DESIGN_LIFE_YEARS,
+         "life_before": models_spec.DESIGN_LIFE_YEARS_BEFORE}).all()
+    rows = _in_window(list(rows), day, "ends", "life_ending_days")
+    n = _digest(session, "service_life_ending", now, rows, "气瓶设计使用年限即将到期",
+                "Cylinder service life ending")
     return {"cylinders": len(rows), "notifications": n}
 
 
@@ -92,22 +117,21 @@ def credentials_digest(session: Session, now: datetime) -> dict[str, Any]:
         "v.permit_number, v.permit_valid_until::text FROM vehicle v "
         "JOIN enterprise e ON e.id = v.enterprise_id WHERE v.permit_valid_until <= :until "
         "ORDER BY 1, 5"), {"until": until}).all()
-    n = _digest(session, "credentials_expiring", day, list(rows), "证照即将到期或已过期",
-                "Licences, certificates or permits expiring", now)
+    n = _digest(session, "credentials_expiring", now, list(rows), "证照即将到期或已过期",
+                "Licences, certificates or permits expiring")
     return {"items": len(rows), "notifications": n}
 
 
 def non_resident_check_digest(session: Session, now: datetime) -> dict[str, Any]:
     """Non-resident customers (restaurants) without a safety check in the last month."""
-    day = local_day(now)
     rows = session.execute(text(
         "SELECT c.enterprise_id, c.region_code, c.id::text AS customer_id, c.name "
         "FROM customer c WHERE c.kind = 'non_resident' AND NOT EXISTS (SELECT 1 FROM delivery d "
         "WHERE d.customer_id = c.id AND d.status = 'delivered' AND d.safety_check IS NOT NULL "
         "AND d.delivered_at >= :since) ORDER BY c.enterprise_id, c.name"),
         {"since": now - timedelta(days=30)}).all()
-    n = _digest(session, "non_resident_check_due", day, list(rows), "非居民用户月度安检未完成",
-                "Non-resident customers without a safety check this month", now)
+    n = _digest(session, "non_resident_check_due", now, list(rows), "非居民用户月度安检未完成",
+                "Non-resident customers without a safety check this month")
     return {"customers": len(rows), "notifications": n}
 
 
@@ -118,8 +142,8 @@ def hazards_overdue_digest(session: Session, now: datetime) -> dict[str, Any]:
         "SELECT enterprise_id, region_code, id::text AS hazard_id, item, deadline::text "
         "FROM hazard WHERE status = 'open' AND deadline < :day ORDER BY enterprise_id, deadline"),
         {"day": day}).all()
-    n = _digest(session, "hazards_overdue", day, list(rows), "隐患整改逾期",
-                "Hazards past their deadline", now)
+    n = _digest(session, "hazards_overdue", now, list(rows), "隐患整改逾期",
+                "Hazards past their deadline")
     by_region: dict[str, int] = {}
     for row in rows:
         by_region[row.region_code] = by_region.get(row.region_code, 0) + 1

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import false, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..domain.cells import csv_row
 from ..domain.identifiers import region_prefix
 from ..domain.models_spec import lookup
 from ..errors import Invalid
 from ..models import Cylinder
+from ..principal import Principal
+from ..scope import visible
 
 MAX_PAGE = 500
 
@@ -39,25 +40,13 @@ class CylinderQuery:
 
 
 def scope_clause(principal: Principal) -> Any:
-    """What the caller may see, as a WHERE clause on cylinder."""
-    if principal.role == Role.PLATFORM_ADMIN:
-        return None
-    own = col(Cylinder.owner_enterprise_id) == principal.enterprise_id
-    if principal.role in ENTERPRISE_ROLES:
-        return own if principal.enterprise_id else false()
-    regions = [col(Cylinder.region_code).startswith(region_prefix(r))
-               for r in principal.region_codes]
-    if principal.enterprise_id is not None:
-        regions.append(own)
-    return or_(*regions) if regions else false()
+    """The cylinders the caller may see (its owner and its region), as a WHERE clause."""
+    return visible(principal, col(Cylinder.owner_enterprise_id), col(Cylinder.region_code))
 
 
 def matching(principal: Principal, q: CylinderQuery, today: date) -> Any:
     """The WHERE conditions of a search, within the caller's scope."""
-    query = select(Cylinder)
-    scope = scope_clause(principal)
-    if scope is not None:
-        query = query.where(scope)
+    query = select(Cylinder).where(scope_clause(principal))
     if q.owner is not None:
         query = query.where(col(Cylinder.owner_enterprise_id) == q.owner)
     if q.region:

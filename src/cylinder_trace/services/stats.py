@@ -13,30 +13,24 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from ..auth import ENTERPRISE_ROLES, Principal, Role
 from ..domain.identifiers import region_prefix
+from ..principal import Principal
+from ..scope import visible_sql
 
 Rows = list[dict[str, Any]]
 
 
 def scope_sql(principal: Principal, region_col: str,
               enterprise_col: str) -> tuple[str, dict[str, Any]]:
-    """What the caller may see, as a WHERE fragment over the named columns (constant text;
-    the values travel as parameters)."""
-    if principal.role == Role.PLATFORM_ADMIN:
-        return "true", {}
-    if principal.role in ENTERPRISE_ROLES:
-        return f"{enterprise_col} = :scope_e", {"scope_e": principal.enterprise_id}
-    prefixes = [region_prefix(r) + "%" for r in principal.region_codes]
-    if not prefixes:
-        return "false", {}
-    return f"{region_col} LIKE ANY(:scope_r)", {"scope_r": prefixes}
+    """What the caller may see over the named columns (scope.visible_sql, argument order of
+    the callers that predate it)."""
+    return visible_sql(principal, enterprise_col, region_col)
 
 
 def cylinders(session: Session, principal: Principal, today: date,
               region: str | None = None,
               enterprise_id: uuid.UUID | None = None) -> dict[str, Any]:
-    where, params = scope_sql(principal, "c.region_code", "c.owner_enterprise_id")
+    where, params = visible_sql(principal, "c.owner_enterprise_id", "c.region_code")
     if enterprise_id is not None:
         where += " AND c.owner_enterprise_id = :one_e"
         params["one_e"] = enterprise_id
@@ -68,7 +62,7 @@ def cylinders(session: Session, principal: Principal, today: date,
 
 
 def fills_per_day(session: Session, principal: Principal, today: date, days: int) -> Rows:
-    where, params = scope_sql(principal, "f.region_code", "f.enterprise_id")
+    where, params = visible_sql(principal, "f.enterprise_id", "f.region_code")
     params.update(since=today - timedelta(days=days - 1))
     rows = session.execute(text(f"""
         SELECT f.day, coalesce(sum(n) FILTER (WHERE f.kind = 'filled'), 0) AS fills,
@@ -81,7 +75,7 @@ def fills_per_day(session: Session, principal: Principal, today: date, days: int
 
 
 def deny_reasons(session: Session, principal: Principal, today: date, days: int) -> Rows:
-    where, params = scope_sql(principal, "f.region_code", "f.enterprise_id")
+    where, params = visible_sql(principal, "f.enterprise_id", "f.region_code")
     params.update(since=today - timedelta(days=days - 1))
     rows = session.execute(text(f"""
         SELECT f.reason, sum(n) AS n

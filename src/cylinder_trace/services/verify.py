@@ -13,6 +13,7 @@ from sqlmodel import Session
 class Report:
     events: int = 0
     cylinders: int = 0
+    audit_entries: int = 0
     problems: list[dict[str, object]] = field(default_factory=list)
 
     @property
@@ -57,4 +58,29 @@ def verify(session: Session, cylinder_id: int | None = None) -> Report:
         "AND NOT EXISTS (SELECT 1 FROM cylinder_event e WHERE e.cylinder_id = c.cylinder_id "
         "AND e.hash = c.head)"), params):
         report.problems.append({"cylinder_id": cid, "problem": "HEAD_MISSING"})
+    if cylinder_id is None:
+        verify_audit(session, report)
     return report
+
+
+def verify_audit(session: Session, report: Report) -> None:
+    """The audit trail is one chain: each entry's hash is recomputed, each links to the entry
+    before it, none is forked, and the head is its last entry."""
+    report.audit_entries = session.execute(text("SELECT count(*) FROM audit_entry")).scalar_one()
+    for (eid,) in session.execute(text(
+            "SELECT id FROM audit_entry a WHERE a.hash IS DISTINCT FROM ct_audit_hash(a.prev_hash, "
+            "a.id, a.at, a.actor, a.actor_role, a.action, a.subject_kind, a.subject_id, "
+            "a.enterprise_id, a.region_code, a.before, a.after) ORDER BY id")):
+        report.problems.append({"audit_entry": eid, "problem": "CONTENT_CHANGED"})
+    for (eid,) in session.execute(text(
+            "SELECT a.id FROM audit_entry a WHERE (a.prev_hash IS NULL AND a.id <> (SELECT "
+            "min(id) FROM audit_entry)) OR (a.prev_hash IS NOT NULL AND NOT EXISTS (SELECT 1 "
+            "FROM audit_entry p WHERE p.hash = a.prev_hash AND p.id < a.id)) ORDER BY id")):
+        report.problems.append({"audit_entry": eid, "problem": "BROKEN_LINK"})
+    for prev, n in session.execute(text(
+            "SELECT prev_hash, count(*) FROM audit_entry GROUP BY prev_hash HAVING count(*) > 1")):
+        report.problems.append({"audit_prev_hash": prev, "entries": n, "problem": "FORK"})
+    if session.execute(text(
+            "SELECT 1 FROM audit_chain c WHERE c.head IS NOT NULL AND c.head IS DISTINCT FROM "
+            "(SELECT hash FROM audit_entry ORDER BY id DESC LIMIT 1)")).first():
+        report.problems.append({"audit": "head", "problem": "HEAD_MISSING"})

@@ -152,6 +152,10 @@ function renderHome() {
                bi("今日配送", "Today's deliveries")) : null,
     h("a", { class: "big button", href: "#check" }, bi("气瓶查验 · 收空瓶", "Check a cylinder · empties")),
     h("button", { class: "big", onclick: async () => {
+      // end the session on the server too, so a copy of the token opens nothing
+      if (navigator.onLine) {
+        try { await api("/api/v1/auth/logout", { method: "POST" }); } catch { /* offline */ }
+      }
       await kv.del("session"); session = null; location.hash = "#login"; route();
     } }, bi("退出登录", "Log out")));
 }

@@ -1,4 +1,5 @@
-"""Generated camera frames for tests and the benchmark: a QR label on a 1280x720 grey scene,
+"""Generated camera frames for the tests and the camera benchmark (not part of the device, so
+the device never imports the service's code module): a QR label on a 1280x720 grey scene,
 small, blurred, rotated, in perspective, low in contrast, noisy. Fixed seed: same set each run."""
 
 from __future__ import annotations
@@ -96,6 +97,6 @@ def make_frame(rnd: random.Random, with_code: bool = True) -> Frame:
 
 
 def frames(n: int, seed: int = 2026, empty_share: float = 0.0) -> Iterator[Frame]:
-    rnd = random.Random(seed)  # noqa: S311 - test frames, not secrets
+    rnd = random.Random(seed)
     for _ in range(n):
         yield make_frame(rnd, with_code=rnd.random() >= empty_share)

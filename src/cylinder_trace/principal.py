@@ -1,0 +1,98 @@
+"""The caller and its role, as plain values: who is asking, and which records it may see.
+
+No web framework here: services take a ``Principal`` without importing the HTTP layer
+(``auth.py`` resolves one per request and re-exports these names). ``Principal.sees`` is the one
+statement of "who sees what"; ``scope.py`` turns the same ``Reach`` into SQL for lists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .domain.identifiers import region_prefix
+
+
+class Role(StrEnum):
+    PLATFORM_ADMIN = "platform_admin"
+    ENTERPRISE_ADMIN = "enterprise_admin"
+    OPERATOR = "operator"
+    DELIVERY_WORKER = "delivery_worker"
+    INSPECTOR = "inspector"
+    REGULATOR = "regulator"
+    STATION = "station"  # an appliance calling with its station's API key
+
+
+# Roles that belong to one enterprise and see only its data.
+ENTERPRISE_ROLES = frozenset(
+    {Role.ENTERPRISE_ADMIN, Role.OPERATOR, Role.DELIVERY_WORKER, Role.STATION}
+)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a caller sees, as data: everything; or one enterprise's records and the records in
+    some regions (region-code prefixes: 330000 -> "33")."""
+
+    everything: bool = False
+    enterprise_id: uuid.UUID | None = None
+    region_prefixes: tuple[str, ...] = ()
+
+    def covers(self, enterprise_id: uuid.UUID | None, region_code: str | None) -> bool:
+        if self.everything:
+            return True
+        if enterprise_id is not None and enterprise_id == self.enterprise_id:
+            return True
+        return region_code is not None and any(
+            region_code.startswith(p) for p in self.region_prefixes)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller, resolved once per request."""
+
+    kind: str  # "user" | "station"
+    id: uuid.UUID
+    role: Role
+    enterprise_id: uuid.UUID | None = None
+    region_codes: tuple[str, ...] = ()
+    station_id: uuid.UUID | None = None
+    username: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> str:
+        """How events name this caller: no personal data, just the role and id."""
+        return f"{self.kind}:{self.id}"
+
+    @property
+    def reach(self) -> Reach:
+        if self.role == Role.PLATFORM_ADMIN:
+            return Reach(everything=True)
+        if self.role in ENTERPRISE_ROLES:
+            return Reach(enterprise_id=self.enterprise_id)
+        # Regulators and inspection agencies see their regions (inspectors of an
+        # enterprise's own inspection unit also see that enterprise, wherever it is).
+        return Reach(enterprise_id=self.enterprise_id,
+                     region_prefixes=tuple(region_prefix(r) for r in self.region_codes))
+
+    def sees(self, enterprise_id: uuid.UUID | None, region_code: str | None) -> bool:
+        """Whether this caller may see a record of this enterprise in this region."""
+        return self.reach.covers(enterprise_id, region_code)
+
+    @property
+    def assignee_only(self) -> bool:
+        """A delivery worker handles only what is assigned to them (their deliveries)."""
+        return self.role == Role.DELIVERY_WORKER
+
+    def assigned(self, assignee_id: uuid.UUID | None) -> bool:
+        """Whether a record assigned to ``assignee_id`` is this caller's to handle."""
+        return not self.assignee_only or assignee_id == self.id
+
+    def require_sees(self, enterprise_id: uuid.UUID | None, region_code: str | None) -> None:
+        if not self.sees(enterprise_id, region_code):
+            # 404, not 403: another company's records are not even confirmed to exist.
+            from .errors import NotFound
+
+            raise NotFound("No such record in your scope")
