@@ -2,8 +2,13 @@
 
 cylinder-scanner run --service URL --api-key KEY --scanner PORT --scale PORT --relay PORT
                      [--rfid PORT] [--camera DEVICE] [--outbox PATH] [--operator BADGE]
-                     [--baud N] [--config FILE.toml]
+                     [--baud N] [--PORT-baud N] [--PORT-flow none|xonxoff|rtscts]
+                     [--config FILE.toml]
 cylinder-scanner simulate scanner|rfid|scale|relay
+
+Each serial port (PORT: scanner, scale, relay, rfid) has its own baud rate and flow control;
+`--baud` is the default of the scanner, scale and relay ports (the RFID reader's is 57600, its
+factory setting). Many weighing indicators ship with Xon/Xoff: `--scale-flow xonxoff`.
 """
 
 from __future__ import annotations
@@ -23,7 +28,21 @@ DEFAULTS: dict[str, Any] = {
     "rfid": None, "camera": None, "outbox": str(Path.home() / ".cylinder-scanner" /
                                                 "outbox.jsonl"),
     "operator": None, "baud": 9600, "rfid_baud": 57600,
+    "scanner_baud": None, "scale_baud": None, "relay_baud": None,
+    "scanner_flow": "none", "scale_flow": "none", "relay_flow": "none", "rfid_flow": "none",
 }
+PORTS = ("scanner", "scale", "relay", "rfid")
+FLOW_CONTROL = ("none", "xonxoff", "rtscts")
+
+
+def port_settings(o: dict[str, Any], name: str) -> dict[str, Any]:
+    """pyserial settings of one port: its own baud (else --baud) and flow control."""
+    baud = o.get(f"{name}_baud") or o["baud"]
+    flow = str(o.get(f"{name}_flow") or "none").lower()
+    if flow not in FLOW_CONTROL:
+        raise SystemExit(f"--{name}-flow is one of {', '.join(FLOW_CONTROL)} / 流控参数无效")
+    return {"baudrate": int(baud), "xonxoff": flow == "xonxoff", "rtscts": flow == "rtscts",
+            "timeout": 0.1}
 
 
 def options(args: argparse.Namespace) -> dict[str, Any]:
@@ -56,8 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .types import ScanSource
 
     o = options(args)
-    baud = int(o["baud"])
-    relay = ModbusRelay(serial.Serial(o["relay"], baud, timeout=0.1))
+    relay = ModbusRelay(serial.Serial(o["relay"], **port_settings(o, "relay")))
     relay_off = relay.set  # the interlock is written OFF first, before any other device opens
     try:
         relay_off(False)
@@ -66,16 +84,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     sources: list[ScanSource] = []
     if o["scanner"]:
-        sources.append(SerialScanner(serial.Serial(o["scanner"], baud, timeout=0.1)))
+        sources.append(SerialScanner(serial.Serial(o["scanner"], **port_settings(o, "scanner"))))
     if o["rfid"]:
-        rfid_path, rfid_baud = o["rfid"], int(o["rfid_baud"])
-        sources.append(RfidReader(lambda: serial.Serial(rfid_path, rfid_baud, timeout=0.1)))
+        rfid_path, rfid_port = o["rfid"], port_settings(o, "rfid")
+        sources.append(RfidReader(lambda: serial.Serial(rfid_path, **rfid_port)))
     if o["camera"]:
         from .sources.camera import CameraSource
 
         sources.append(CameraSource.open(o["camera"]))
     appliance = Appliance(ServiceClient(o["service"], o["api_key"]),
-                          MtSicsScale(serial.Serial(o["scale"], baud, timeout=0.1)), relay,
+                          MtSicsScale(serial.Serial(o["scale"], **port_settings(o, "scale"))),
+                          relay,
                           sources, Outbox(o["outbox"]), operator=o["operator"])
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -125,7 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("service", "api-key", "scanner", "scale", "relay", "rfid", "camera", "outbox",
                  "operator", "config"):
         run.add_argument(f"--{name}")
-    run.add_argument("--baud", type=int)
+    run.add_argument("--baud", type=int, help="default baud rate of the scanner, scale, relay")
+    for name in PORTS:
+        run.add_argument(f"--{name}-baud", type=int)
+        run.add_argument(f"--{name}-flow", choices=FLOW_CONTROL)
     run.set_defaults(func=cmd_run)
     sim = sub.add_parser("simulate", help="a device on a pseudo-terminal, by hand")
     sim.add_argument("device", choices=["scanner", "rfid", "scale", "relay"])

@@ -24,8 +24,24 @@ Stage = Callable[[np.ndarray], list[str]]
 _QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
+class Decoded(str):
+    """A decoded text that keeps its AIM symbology identifier (ISO/IEC 18004 annex F: ``]Q1``
+    a QR code, ``]Q3`` a GS1 QR code), as a serial scanner sends it before the text."""
+
+    symbology: str | None
+
+    def __new__(cls, text: str, symbology: str | None = None) -> Decoded:
+        obj = super().__new__(cls, text)
+        obj.symbology = symbology
+        return obj
+
+
 def zxing(img: np.ndarray) -> list[str]:
-    return [r.text for r in zxingcpp.read_barcodes(img, formats=_QR) if r.valid]
+    # Plain text: a GS1 QR reads as its raw element string with FNC1 as GS (0x1D), exactly
+    # what a serial scanner sends after ]Q3, not zxing-cpp's default "(8003)…" rendering.
+    return [Decoded(r.text, r.symbology_identifier or None)
+            for r in zxingcpp.read_barcodes(img, formats=_QR, text_mode=zxingcpp.TextMode.Plain)
+            if r.valid]
 
 
 def sharpen(img: np.ndarray, amount: float = 3.0, sigma: float = 3.0) -> np.ndarray:

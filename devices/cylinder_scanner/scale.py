@@ -14,18 +14,27 @@ class MtSicsScale:
         self.port = port
 
     def read_weight(self, timeout: float = 1.0) -> Weight:
+        """The weight from the first whole answer line. An indicator left streaming (SIR, or
+        continuous output) may be mid-line when we start listening: the bytes before the first
+        line boundary are that line's tail, not an answer, and are skipped."""
         self.port.reset_input_buffer()
         self.port.write(mtsics.SEND_WEIGHT)
         deadline = time.monotonic() + timeout
-        line = bytearray()
+        buffer = bytearray()
+        first = True
         while time.monotonic() < deadline:
             self.port.timeout = 0.05
-            chunk = self.port.read(64)
-            line += chunk
-            if b"\n" in line:
-                text = bytes(line).split(b"\n", 1)[0].decode("ascii", "replace")
-                return mtsics.parse_weight(text)
-            if len(line) > 256:
+            buffer += self.port.read(64)
+            while b"\n" in buffer:
+                raw, _, rest = bytes(buffer).partition(b"\n")
+                buffer = bytearray(rest)
+                line = raw.decode("ascii", "replace").strip()
+                if first and not mtsics.is_answer(line):
+                    first = False
+                    continue  # the tail of a line sent before we listened
+                if line:
+                    return mtsics.parse_weight(line)
+            if len(buffer) > 256:
                 raise DeviceError("scale sends noise")
         raise DeviceError("the scale does not answer")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
@@ -14,10 +14,30 @@ from sqlmodel import col
 
 from .config import get_settings
 from .db import SessionDep
+from .domain.access import Action, Scope, scope_of
 from .errors import AccountDisabled, Forbidden, KeyDisabled, NotAuthenticated, SessionEnded
 from .models import ApiKey, AppUser, Enterprise, Station, UserSession
-from .principal import ENTERPRISE_ROLES, Principal, Role  # re-exported (plain values)
+from .principal import (  # re-exported (plain values)
+    ENTERPRISE_ROLES,
+    Principal,
+    Role,
+    may,
+    require_may,
+)
 from .security import api_key_hash, read_token
+
+__all__ = [
+    "ENTERPRISE_ROLES",
+    "Action",
+    "CurrentPrincipal",
+    "Principal",
+    "Role",
+    "Scope",
+    "acts",
+    "allowed",
+    "may",
+    "require_may",
+]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -103,20 +123,24 @@ def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency that lets only the given roles through."""
-    allowed = frozenset(roles)
+def allowed(action: Action) -> Callable[[Principal], Principal]:
+    """The dependency a route declares for its action: the caller's role must have a row in the
+    permission table (domain/access.py); the service then checks the target with
+    ``require_may``. The action is kept on the function so a test can find every route's."""
 
     def _check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in allowed:
-            raise Forbidden(f"This needs one of the roles: {', '.join(sorted(allowed))}")
+        if scope_of(principal.role, action) is None:
+            raise Forbidden(f"A {principal.role.value} may not {action.value.replace('_', ' ')}",
+                            reason="ROLE_NOT_ALLOWED", action=action.value)
         return principal
 
+    _check.action = action  # type: ignore[attr-defined]
     return _check
 
 
-def roles(*names: Role) -> object:
-    return Depends(require(*names))
+def acts(action: Action) -> Any:
+    """For a route's ``dependencies=[acts(Action.X)]``: declares and enforces its action."""
+    return Depends(allowed(action))
 
 
 def enterprise_scope(principal: Principal, enterprise_id: uuid.UUID | None) -> uuid.UUID | None:

@@ -53,6 +53,15 @@ Conflict = _error("Conflict", 409, "CONFLICT", "Conflict with the current state"
 Invalid = _error("Invalid", 422, "INVALID", "Invalid request", "请求内容无效")
 TooLarge = _error("TooLarge", 413, "BODY_TOO_LARGE", "Request body too large", "请求体过大")
 TooMany = _error("TooMany", 429, "TOO_MANY_REQUESTS", "Too many requests", "请求过于频繁")
+# A regulator's seizure, recall or station lock, which the company it binds tried to lift.
+RegulatorHold = _error("RegulatorHold", 403, "REGULATOR_ACTION",
+                       "Only a regulator in scope or a platform admin lifts a regulator's action",
+                       "监管部门采取的措施只能由辖区监管部门或平台管理员解除")
+# A movement (transfer, entrustment, dispatch, hand-over, return, scrap) of a seized or recalled
+# cylinder; ``holds`` names SEIZED and/or RECALLED.
+CylinderHeld = _error("CylinderHeld", 409, "CYLINDER_HELD",
+                      "The cylinder is seized or recalled: it does not move",
+                      "气瓶已被查封或召回，不得流转")
 
 
 def problem(

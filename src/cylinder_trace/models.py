@@ -80,6 +80,9 @@ class Station(SQLModel, table=True):
     locked: bool = False
     locked_reason: str | None = None
     locked_at: datetime | None = _ts(nullable=True, default_now=False)
+    # Who locked it (their role decides who may unlock: domain/access.py).
+    locked_by: uuid.UUID | None = None
+    locked_by_role: str | None = Field(default=None, max_length=32)
     created_at: datetime | None = _ts()
 
 
@@ -228,6 +231,7 @@ class Cylinder(SQLModel, table=True):
     # State, derived from the events (domain/lifecycle.py) and updated in the same transaction.
     status: str = "active"
     seized: bool = False
+    seized_by: str | None = Field(default=None, max_length=32)  # the seizer's role (lifting)
     recalled: bool = False
     filled: bool = False
     location_kind: str | None = None
@@ -472,6 +476,7 @@ class RecallCampaign(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     ordered_by: uuid.UUID
+    ordered_by_role: str | None = Field(default=None, max_length=32)  # who may close it
     region_codes: list[str] = Field(
         default_factory=list,
         sa_column=Column(ARRAY(String), nullable=False, server_default=text("'{}'")),

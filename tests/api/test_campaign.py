@@ -60,7 +60,7 @@ def test_each_caller_sees_its_scope_and_only_regulators_declare(world: Any) -> N
     r = world.client.post(f"/api/v1/enterprises/{w['a']['id']}/declared-stock",
                           json={"region_code": "500103", "declared_stock": 1},
                           headers=admin["headers"])
-    assert assert_problem(r, 403)["reason"] == "REGULATORS_ONLY"
+    assert assert_problem(r, 403)["reason"] == "ROLE_NOT_ALLOWED"
     r = world.client.post(f"/api/v1/enterprises/{w['a']['id']}/declared-stock",
                           json={"region_code": "500103", "declared_stock": 1},
                           headers=far["headers"])

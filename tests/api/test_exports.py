@@ -7,12 +7,12 @@ import csv
 import io
 import json
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.api.test_health_and_errors import assert_problem
+from tests.domain.epcis_validation import assert_no_false_cbv_claim, assert_valid_epcis
 from tests.factories import GOOD  # in service on any day the suite runs
 
 
@@ -36,10 +36,12 @@ def test_epcis_document_of_a_cylinders_life(world: Any) -> None:
                      ("OBSERVE", "loading", "active"),
                      ("DELETE", "decommissioning", "destroyed")]
     assert all(ev["epcList"] == ["https://id.gs1.org/8003/00614141000005ABC"] for ev in events)
-    assert all(ev["eventID"].startswith("ni:///sha-256;") for ev in events)
+    # eventID does not pass our chain hash off as a CBV 2.0 event hash: that is ct:chainHash
+    assert all(ev["eventID"].startswith("urn:uuid:") for ev in events)
+    assert_no_false_cbv_claim(doc)
     hist = world.client.get(f"/api/v1/cylinders/{c['code']}/history", headers=world.admin)
     assert doc["ct:chainHead"] == hist.json()["chain_head"]
-    assert events[-1]["eventID"].split(";")[1].split("?")[0] == doc["ct:chainHead"]
+    assert events[-1]["ct:chainHash"] == doc["ct:chainHead"]
     far = world.user("regulator", region_codes=["440000"])
     assert_problem(world.client.get(f"/api/v1/cylinders/{c['code']}/epcis",
                                     headers=far["headers"]), 404)
@@ -59,22 +61,10 @@ def test_csv_export_streams_the_search_within_scope(world: Any) -> None:
     assert world.client.get("/api/v1/cylinders.csv").status_code == 401
 
 
-SCHEMA = Path(__file__).resolve().parents[1] / "data" / "epcis" / "EPCIS-JSON-Schema.json"
-
-
-def assert_valid_epcis(doc: dict[str, Any]) -> None:
-    """Against GS1's own EPCIS 2.0 JSON schema (vendored in tests/data/epcis)."""
-    import jsonschema
-
-    schema = json.loads(SCHEMA.read_text())
-    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
-    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
-
-
 def test_epcis_exports_validate_against_the_gs1_schema(world: Any) -> None:
     """Every kind of event in a life (fills, refusals, delivery, return, recall, seizure,
-    scrapping) and a period's export, both valid EPCIS 2.0 documents; an invalid one is not."""
+    scrapping) and a period's export, both valid EPCIS 2.0 documents by GS1's schema (formats
+    checked) and SHACL shapes; an invalid one is not."""
     from sqlmodel import Session
 
     from cylinder_trace.db import get_engine
@@ -99,6 +89,7 @@ def test_epcis_exports_validate_against_the_gs1_schema(world: Any) -> None:
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")
     period = json.loads(r.text)
     assert_valid_epcis(period)
+    assert_no_false_cbv_claim(period)
     assert len(period["epcisBody"]["eventList"]) > 360  # every registration at least
     # the schema does bite: an event without its action fails
     broken = json.loads(r.text)

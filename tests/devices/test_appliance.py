@@ -95,6 +95,24 @@ def test_an_allowed_cylinder_is_filled_to_its_target_and_recorded(
     assert hist.json()["items"][0]["kind"] == "filled"
 
 
+def test_a_gs1_label_with_a_second_ai_fills_on_a_streaming_scale(
+    world: Any, service: LiveService, rig: dict[str, Any]
+) -> None:
+    """The GS1 Syntax Engine's scan (GRAI, FNC1 as GS, AI 99; AIM ]Q3) names the cylinder, and a
+    scale left streaming (every answer starts mid-line) does not fault the fill."""
+    e, key = station(world)
+    c = world.cylinder(e["id"], external_code="(8003)02112345678900ABC", **GOOD)
+    rig["scale"].streaming = True
+    out = io.StringIO()
+    app = appliance(rig, service.url, key["X-API-Key"], out)
+    rig["scanner"].send("800302112345678900ABC\x1d99CYL-7", aim="]Q3")
+    scan = app.next_scan(3)
+    assert scan is not None and scan.symbology == "]Q3"
+    result = app.handle(scan)
+    assert result.state == State.RECORDED, (result, out.getvalue())
+    assert fills(c["id"]) == 1 and rig["relay"].coil is False
+
+
 def test_a_denied_cylinder_never_opens_the_valve(world: Any, service: LiveService,
                                                  rig: dict[str, Any]) -> None:
     e, key = station(world)

@@ -44,7 +44,8 @@ def parse_line(line: bytes) -> tuple[str, str | None] | None:
         text = line.decode("utf-8").strip()
     except UnicodeDecodeError:
         return None
-    if not text or len(text) > MAX_LINE or not text.isprintable():
+    # GS (0x1D) is GS1's FNC1 between element strings: kept, the service reads the GRAI before it
+    if not text or len(text) > MAX_LINE or not text.replace("\x1d", "").isprintable():
         return None
     return text, symbology
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 INVENTORY = 0x01
+ACTIVE_REPORT = 0xEE  # a tag report pushed by a reader in active (scan) mode, unasked
 STATUS_DONE, STATUS_TIMEOUT, STATUS_MORE, STATUS_FULL, STATUS_NO_TAG = 0x01, 0x02, 0x03, 0x04, 0xFB
+# An inventory answer with STATUS_MORE is followed by further frames; these statuses end it.
+FINAL_STATUSES = frozenset({STATUS_DONE, STATUS_TIMEOUT, STATUS_FULL, STATUS_NO_TAG})
+ACTIVE_MODE_HELP = ("the RFID reader is in active (scan) mode and pushes 0xEE tag reports "
+                    "without being asked; switch it to answer mode (work mode, command 0x35, or "
+                    "the vendor's setup tool): its pushed reports are not read as tags")
 
 
 def crc16_mcrf4xx(data: bytes) -> int:
@@ -95,15 +101,27 @@ def tags_of(response: Response) -> list[str] | None:
     return tags if i == len(data) else None
 
 
-def inventory_response(address: int, epcs: list[str]) -> bytes:
-    """What a reader answers (for the simulator)."""
+def inventory_response(address: int, epcs: list[str], per_frame: int = 0) -> bytes:
+    """What a reader answers (for the simulator): with ``per_frame``, several frames of at most
+    that many tags, each but the last with status 0x03 (more frames follow)."""
     if not epcs:
         return _frame(address, INVENTORY, STATUS_NO_TAG, b"")
-    data = bytes([len(epcs)])
-    for epc in epcs:
-        raw = bytes.fromhex(epc)
-        data += bytes([len(raw)]) + raw
-    return _frame(address, INVENTORY, STATUS_DONE, data)
+    size = per_frame or len(epcs)
+    chunks = [epcs[i:i + size] for i in range(0, len(epcs), size)]
+    out = b""
+    for n, chunk in enumerate(chunks):
+        data = bytes([len(chunk)])
+        for epc in chunk:
+            raw = bytes.fromhex(epc)
+            data += bytes([len(raw)]) + raw
+        out += _frame(address, INVENTORY, STATUS_MORE if n < len(chunks) - 1 else STATUS_DONE,
+                      data)
+    return out
+
+
+def active_report(address: int, payload: bytes) -> bytes:
+    """A 0xEE report as an HW-VX / UHFReader18 in active mode pushes it (for the simulator)."""
+    return _frame(address, ACTIVE_REPORT, 0x00, payload)
 
 
 def _frame(address: int, cmd: int, status: int, data: bytes) -> bytes:

@@ -47,7 +47,9 @@ class CameraSource:
             now = time.monotonic()
             for text in self.decoder.decode(frame):
                 if self.dedup.fresh(text, now):
-                    return ScanRead(text, "camera", now, symbology="]Q1")
+                    # zxing-cpp says which QR it was (]Q3: GS1); other stages cannot tell
+                    symbology = getattr(text, "symbology", None) or "]Q1"
+                    return ScanRead(str(text), "camera", now, symbology=symbology)
         return None
 
     def close(self) -> None:

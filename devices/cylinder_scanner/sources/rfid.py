@@ -22,6 +22,7 @@ class RfidReader:
         self.answer_timeout = answer_timeout
         self.port: Any = None
         self.dedup = Deduper(dedup_window)
+        self.active_mode = False  # set once the reader was seen pushing 0xEE reports
 
     def _inventory(self) -> list[str]:
         if self.port is None:
@@ -30,13 +31,28 @@ class RfidReader:
         self.port.reset_input_buffer()
         self.port.write(rfid_uhf.inventory(self.address))
         deadline = time.monotonic() + self.answer_timeout
+        tags: list[str] = []
         while time.monotonic() < deadline:
             self.port.timeout = 0.05
             for response in framer.feed(self.port.read(64)):
-                tags = rfid_uhf.tags_of(response)
-                if tags is not None:
-                    return tags
-        return []
+                if response.command == rfid_uhf.ACTIVE_REPORT:
+                    self._in_active_mode()
+                    continue
+                found = rfid_uhf.tags_of(response)
+                if found is None:
+                    continue
+                tags += found
+                if response.status in rfid_uhf.FINAL_STATUSES:
+                    return tags  # status 0x03: more frames of this answer follow
+        return tags
+
+    def _in_active_mode(self) -> None:
+        # The layout of the pushed report's payload differs between reader firmwares (flags,
+        # antenna and padding around the EPC), so its bytes are not taken as a tag id: a wrong
+        # id would name another cylinder. The station is told what to change instead.
+        if not self.active_mode:
+            log.error("%s", rfid_uhf.ACTIVE_MODE_HELP)
+        self.active_mode = True
 
     def read(self, timeout: float) -> ScanRead | None:
         deadline = time.monotonic() + timeout

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from ..auth import CurrentPrincipal
+from ..auth import Action, CurrentPrincipal, acts
 from ..db import SessionDep, database_ok
 from ..errors import problem
 from ..models import ApiKey, AppUser, Enterprise, Station, Vehicle
@@ -114,14 +114,16 @@ def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depend
     return TokenOut(access_token=token, expires_in=get_settings().token_ttl_minutes * 60)
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
+@router.post("/auth/logout", dependencies=[acts(Action.OWN_ACCOUNT)],
+             status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
 def logout(session: SessionDep, principal: CurrentPrincipal) -> Response:
     """End this session on the server: the same token is refused from the next request on."""
     sessions.logout(session, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/auth/password", response_model=TokenOut, tags=["auth"])
+@router.post("/auth/password", dependencies=[acts(Action.OWN_ACCOUNT)],
+             response_model=TokenOut, tags=["auth"])
 def change_password(body: PasswordChange, session: SessionDep,
                     principal: CurrentPrincipal) -> TokenOut:
     """Change one's own password (the current one is asked): every session of the account
@@ -144,7 +146,7 @@ def me(session: SessionDep, principal: CurrentPrincipal) -> UserOut:
 
 
 @router.post(
-    "/enterprises",
+    "/enterprises", dependencies=[acts(Action.CREATE_ENTERPRISE)],
     response_model=EnterpriseOut,
     status_code=status.HTTP_201_CREATED,
     tags=["enterprises"],
@@ -168,7 +170,9 @@ def get_enterprise(
 
 
 @router.post(
-    "/stations", response_model=StationOut, status_code=status.HTTP_201_CREATED, tags=["stations"]
+    "/stations",
+    dependencies=[acts(Action.MANAGE_STATION)], response_model=StationOut,
+    status_code=status.HTTP_201_CREATED, tags=["stations"]
 )
 def create_station(
     body: StationCreate, session: SessionDep, principal: CurrentPrincipal
@@ -190,14 +194,17 @@ def get_station(
     return station_out(accounts.get_station(session, principal, station_id))
 
 
-@router.post("/stations/{station_id}/lock", response_model=StationOut, tags=["stations"])
+@router.post("/stations/{station_id}/lock",
+             dependencies=[acts(Action.LOCK_STATION)], response_model=StationOut, tags=["stations"])
 def lock_station(
     station_id: uuid.UUID, body: StationLock, session: SessionDep, principal: CurrentPrincipal
 ) -> StationOut:
     return station_out(accounts.set_station_lock(session, principal, station_id, True, body.reason))
 
 
-@router.post("/stations/{station_id}/unlock", response_model=StationOut, tags=["stations"])
+@router.post("/stations/{station_id}/unlock",
+             dependencies=[acts(Action.UNLOCK_STATION)], response_model=StationOut,
+             tags=["stations"])
 def unlock_station(
     station_id: uuid.UUID, body: StationLock, session: SessionDep, principal: CurrentPrincipal
 ) -> StationOut:
@@ -207,7 +214,7 @@ def unlock_station(
 
 
 @router.post(
-    "/stations/{station_id}/api-keys",
+    "/stations/{station_id}/api-keys", dependencies=[acts(Action.MANAGE_KEYS)],
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
     tags=["stations"],
@@ -224,7 +231,9 @@ def create_api_key(
     return ApiKeyCreated(id=record.id, station_id=record.station_id, key=key, prefix=record.prefix)
 
 
-@router.get("/stations/{station_id}/api-keys", response_model=list[ApiKeyOut], tags=["stations"])
+@router.get("/stations/{station_id}/api-keys",
+            dependencies=[acts(Action.MANAGE_KEYS)], response_model=list[ApiKeyOut],
+            tags=["stations"])
 def list_api_keys(
     station_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
 ) -> list[ApiKeyOut]:
@@ -232,7 +241,8 @@ def list_api_keys(
 
 
 @router.delete(
-    "/stations/{station_id}/api-keys/{key_id}", response_model=ApiKeyOut, tags=["stations"]
+    "/stations/{station_id}/api-keys/{key_id}",
+    dependencies=[acts(Action.MANAGE_KEYS)], response_model=ApiKeyOut, tags=["stations"]
 )
 def revoke_api_key(
     station_id: uuid.UUID, key_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
@@ -241,7 +251,7 @@ def revoke_api_key(
 
 
 @router.post("/stations/{station_id}/api-keys/{key_id}/disable", response_model=ApiKeyOut,
-             tags=["stations"])
+             dependencies=[acts(Action.MANAGE_KEYS)], tags=["stations"])
 def disable_api_key(station_id: uuid.UUID, key_id: uuid.UUID, session: SessionDep,
                     principal: CurrentPrincipal) -> ApiKeyOut:
     """Switch a station key off for a while (refused from the next request; enable undoes)."""
@@ -249,37 +259,43 @@ def disable_api_key(station_id: uuid.UUID, key_id: uuid.UUID, session: SessionDe
 
 
 @router.post("/stations/{station_id}/api-keys/{key_id}/enable", response_model=ApiKeyOut,
-             tags=["stations"])
+             dependencies=[acts(Action.MANAGE_KEYS)], tags=["stations"])
 def enable_api_key(station_id: uuid.UUID, key_id: uuid.UUID, session: SessionDep,
                    principal: CurrentPrincipal) -> ApiKeyOut:
     return key_out(sessions.set_key_enabled(session, principal, station_id, key_id, True))
 
 
-@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, tags=["users"])
+@router.post("/users",
+             dependencies=[acts(Action.CREATE_USER)], response_model=UserOut,
+             status_code=status.HTTP_201_CREATED, tags=["users"])
 def create_user(body: UserCreate, session: SessionDep, principal: CurrentPrincipal) -> UserOut:
     return user_out(accounts.create_user(session, principal, body))
 
 
-@router.get("/users", response_model=list[UserOut], tags=["users"])
+@router.get("/users",
+            dependencies=[acts(Action.LIST_USERS)], response_model=list[UserOut], tags=["users"])
 def list_users(session: SessionDep, principal: CurrentPrincipal) -> list[UserOut]:
     return [user_out(u) for u in accounts.list_users(session, principal)]
 
 
-@router.post("/users/{user_id}/disable", response_model=UserOut, tags=["users"])
+@router.post("/users/{user_id}/disable", dependencies=[acts(Action.MANAGE_USER)],
+             response_model=UserOut, tags=["users"])
 def disable_user(user_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> UserOut:
     """Switch an account off: its sessions end and it cannot log in (platform admin, or the
     enterprise admin for its own enterprise's staff)."""
     return user_out(sessions.set_user_enabled(session, principal, user_id, False))
 
 
-@router.post("/users/{user_id}/enable", response_model=UserOut, tags=["users"])
+@router.post("/users/{user_id}/enable", dependencies=[acts(Action.MANAGE_USER)],
+             response_model=UserOut, tags=["users"])
 def enable_user(user_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> UserOut:
     """Switch an account back on (it logs in afresh). What a platform admin disabled, only a
     platform admin enables."""
     return user_out(sessions.set_user_enabled(session, principal, user_id, True))
 
 
-@router.post("/users/{user_id}/password", response_model=UserOut, tags=["users"])
+@router.post("/users/{user_id}/password", dependencies=[acts(Action.MANAGE_USER)],
+             response_model=UserOut, tags=["users"])
 def reset_password(user_id: uuid.UUID, body: PasswordReset, session: SessionDep,
                    principal: CurrentPrincipal) -> UserOut:
     """An admin sets a new password: every session of the account ends."""
@@ -297,7 +313,9 @@ def vehicle_out(session: SessionDep, v: Vehicle) -> VehicleOut:
 
 
 @router.post(
-    "/vehicles", response_model=VehicleOut, status_code=status.HTTP_201_CREATED, tags=["vehicles"]
+    "/vehicles",
+    dependencies=[acts(Action.MANAGE_VEHICLE)], response_model=VehicleOut,
+    status_code=status.HTTP_201_CREATED, tags=["vehicles"]
 )
 def create_vehicle(
     body: VehicleCreate, session: SessionDep, principal: CurrentPrincipal

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Cookie, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from ..auth import CurrentPrincipal, Principal
+from ..auth import Action, CurrentPrincipal, Principal, acts
 from ..config import get_settings
 from ..db import SessionDep
 from ..domain import campaign as rules
@@ -65,7 +65,8 @@ class ProgressOut(BaseModel):
     rows: list[ProgressRow]
 
 
-@router.post("/enterprises/{enterprise_id}/declared-stock", response_model=StockOut,
+@router.post("/enterprises/{enterprise_id}/declared-stock",
+             dependencies=[acts(Action.DECLARE_STOCK)], response_model=StockOut,
              status_code=status.HTTP_201_CREATED)
 def declare_stock(enterprise_id: uuid.UUID, body: StockIn, session: SessionDep,
                   principal: CurrentPrincipal) -> StockOut:

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from ..auth import CurrentPrincipal
+from ..auth import Action, CurrentPrincipal, acts
 from ..db import SessionDep
 from ..schemas_lifecycle import (
     EntrustCreate,
@@ -29,41 +29,48 @@ def _done(session: SessionDep, c: object) -> CylinderOut:
     return cylinder_out(c)  # type: ignore[arg-type]
 
 
-@router.post("/cylinders/{code}/seizure", response_model=CylinderOut, tags=["custody"])
+@router.post("/cylinders/{code}/seizure",
+             dependencies=[acts(Action.SEIZE)], response_model=CylinderOut, tags=["custody"])
 def seize(code: str, body: Reason, session: SessionDep,
           principal: CurrentPrincipal) -> CylinderOut:
     """查封扣押: every fill is refused (SEIZED) until release."""
     return _done(session, custody.seize(session, principal, code, body.reason))
 
 
-@router.post("/cylinders/{code}/release", response_model=CylinderOut, tags=["custody"])
+@router.post("/cylinders/{code}/release",
+             dependencies=[acts(Action.RELEASE)], response_model=CylinderOut, tags=["custody"])
 def release(code: str, body: Reason, session: SessionDep,
             principal: CurrentPrincipal) -> CylinderOut:
     return _done(session, custody.release(session, principal, code, body.reason))
 
 
-@router.post("/cylinders/{code}/scrap", response_model=CylinderOut, tags=["custody"])
+@router.post("/cylinders/{code}/scrap",
+             dependencies=[acts(Action.SCRAP)], response_model=CylinderOut, tags=["custody"])
 def scrap(code: str, body: ScrapCreate, session: SessionDep,
           principal: CurrentPrincipal) -> CylinderOut:
     """Scrapped for ever; the code is void. A recovered cylinder records who handed it in."""
     return _done(session, custody.scrap(session, principal, code, body))
 
 
-@router.post("/cylinders/{code}/transfer", response_model=CylinderOut, tags=["custody"])
+@router.post("/cylinders/{code}/transfer",
+             dependencies=[acts(Action.TRANSFER)], response_model=CylinderOut, tags=["custody"])
 def transfer(code: str, body: TransferCreate, session: SessionDep,
              principal: CurrentPrincipal) -> CylinderOut:
     """产权置换: ownership moves to another enterprise."""
     return _done(session, custody.transfer(session, principal, code, body))
 
 
-@router.post("/cylinders/{code}/entrust", response_model=CylinderOut, tags=["custody"])
+@router.post("/cylinders/{code}/entrust",
+             dependencies=[acts(Action.ENTRUST)], response_model=CylinderOut, tags=["custody"])
 def entrust(code: str, body: EntrustCreate, session: SessionDep,
             principal: CurrentPrincipal) -> CylinderOut:
     """托管: another company may fill it until a date (NOT_OWNED does not apply there)."""
     return _done(session, custody.entrust(session, principal, code, body))
 
 
-@router.post("/recalls", response_model=RecallOut, status_code=status.HTTP_201_CREATED,
+@router.post("/recalls",
+             dependencies=[acts(Action.RECALL)], response_model=RecallOut,
+             status_code=status.HTTP_201_CREATED,
              tags=["recalls"])
 def start_recall(body: RecallCreate, session: SessionDep,
                  principal: CurrentPrincipal) -> RecallOut:
@@ -86,7 +93,8 @@ def get_recall(recall_id: uuid.UUID, session: SessionDep,
     return custody.recall_out(session, custody.recall_for(session, principal, recall_id))
 
 
-@router.post("/recalls/{recall_id}/close", response_model=RecallOut, tags=["recalls"])
+@router.post("/recalls/{recall_id}/close",
+             dependencies=[acts(Action.CLOSE_RECALL)], response_model=RecallOut, tags=["recalls"])
 def close_recall(recall_id: uuid.UUID, session: SessionDep,
                  principal: CurrentPrincipal) -> RecallOut:
     campaign = custody.close_recall(session, principal, recall_id)

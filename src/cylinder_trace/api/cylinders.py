@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import Response
 
 from .. import labels
-from ..auth import CurrentPrincipal, Principal
+from ..auth import Action, CurrentPrincipal, Principal, acts
 from ..db import SessionDep
 from ..errors import Invalid, NotFound
 from ..models import Cylinder, Enterprise
@@ -77,7 +77,9 @@ def cylinder_out(c: Cylinder) -> CylinderOut:
     )
 
 
-@router.post("/cylinders", response_model=CylinderOut, status_code=status.HTTP_201_CREATED)
+@router.post("/cylinders",
+             dependencies=[acts(Action.REGISTER)], response_model=CylinderOut,
+             status_code=status.HTTP_201_CREATED)
 def register_cylinder(
     body: CylinderCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> CylinderOut:
@@ -88,7 +90,7 @@ def register_cylinder(
     return cylinder_out(cylinder)
 
 
-@router.post("/cylinders/import", response_model=ImportReport)
+@router.post("/cylinders/import", dependencies=[acts(Action.IMPORT)], response_model=ImportReport)
 async def import_cylinders(
     request: Request,
     session: SessionDep,
@@ -162,7 +164,8 @@ def get_history(
                        items=items, next_cursor=next_cursor)
 
 
-@router.post("/cylinders/{code}/tag", response_model=CylinderOut)
+@router.post("/cylinders/{code}/tag",
+             dependencies=[acts(Action.BIND_TAG)], response_model=CylinderOut)
 def bind_tag(
     code: str, body: TagBind, session: SessionDep, principal: CurrentPrincipal
 ) -> CylinderOut:
@@ -173,7 +176,8 @@ def bind_tag(
     return cylinder_out(cylinder)
 
 
-@router.post("/cylinders/{code}/inspections", response_model=CylinderOut,
+@router.post("/cylinders/{code}/inspections",
+             dependencies=[acts(Action.RECORD_INSPECTION)], response_model=CylinderOut,
              status_code=status.HTTP_201_CREATED)
 def record_inspection(
     code: str, body: InspectionCreate, session: SessionDep, principal: CurrentPrincipal

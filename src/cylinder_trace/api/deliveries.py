@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
-from ..auth import CurrentPrincipal, Principal
+from ..auth import Action, CurrentPrincipal, Principal, acts
 from ..db import SessionDep
 from ..domain.checklists import checklist
 from ..models import Delivery, Hazard
@@ -54,7 +54,9 @@ def hazard_out(h: Hazard) -> HazardOut:
         found_at=h.found_at, closed_at=h.closed_at, close_note=h.close_note)
 
 
-@router.post("/customers", response_model=CustomerOut, status_code=status.HTTP_201_CREATED,
+@router.post("/customers",
+             dependencies=[acts(Action.MANAGE_CUSTOMER)], response_model=CustomerOut,
+             status_code=status.HTTP_201_CREATED,
              tags=["customers"])
 def create_customer(body: CustomerCreate, session: SessionDep,
                     principal: CurrentPrincipal) -> CustomerOut:
@@ -64,7 +66,9 @@ def create_customer(body: CustomerCreate, session: SessionDep,
     return customers.customer_out(session, customer)
 
 
-@router.get("/customers", response_model=list[CustomerOut], tags=["customers"])
+@router.get("/customers",
+            dependencies=[acts(Action.SEARCH_CUSTOMERS)], response_model=list[CustomerOut],
+            tags=["customers"])
 def search_customers(
     session: SessionDep, principal: CurrentPrincipal,
     id_number: str | None = Query(default=None, max_length=32),
@@ -83,7 +87,8 @@ def get_customer(customer_id: uuid.UUID, session: SessionDep,
                                                                   customer_id))
 
 
-@router.post("/customers/{customer_id}/deposits", status_code=status.HTTP_201_CREATED,
+@router.post("/customers/{customer_id}/deposits",
+             dependencies=[acts(Action.MANAGE_CUSTOMER)], status_code=status.HTTP_201_CREATED,
              response_model=CustomerOut, tags=["customers"])
 def add_deposit(customer_id: uuid.UUID, body: DepositCreate, session: SessionDep,
                 principal: CurrentPrincipal) -> CustomerOut:
@@ -99,7 +104,9 @@ def get_checklist(kind: Literal["resident", "non_resident"]) -> list[dict[str, s
     return [{"item": k, "zh": zh, "en": en} for k, (zh, en) in checklist(kind).items()]
 
 
-@router.post("/deliveries", response_model=DeliveryOut, status_code=status.HTTP_201_CREATED,
+@router.post("/deliveries",
+             dependencies=[acts(Action.DISPATCH)], response_model=DeliveryOut,
+             status_code=status.HTTP_201_CREATED,
              tags=["deliveries"])
 def dispatch(body: DeliveryCreate, session: SessionDep,
              principal: CurrentPrincipal) -> DeliveryOut:
@@ -134,7 +141,9 @@ def get_delivery(delivery_id: uuid.UUID, session: SessionDep,
     return delivery_out(delivery.delivery_for(session, principal, delivery_id))
 
 
-@router.post("/deliveries/{delivery_id}/confirm", response_model=DeliveryOut, tags=["deliveries"])
+@router.post("/deliveries/{delivery_id}/confirm",
+             dependencies=[acts(Action.CONFIRM_DELIVERY)], response_model=DeliveryOut,
+             tags=["deliveries"])
 def confirm(delivery_id: uuid.UUID, body: DeliveryConfirm, session: SessionDep,
             principal: CurrentPrincipal,
             idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
@@ -155,7 +164,8 @@ def confirm(delivery_id: uuid.UUID, body: DeliveryConfirm, session: SessionDep,
     return JSONResponse(answer, status_code=200)
 
 
-@router.post("/deliveries/{delivery_id}/customer-confirmation", response_model=DeliveryOut,
+@router.post("/deliveries/{delivery_id}/customer-confirmation",
+             dependencies=[acts(Action.CUSTOMER_CODE)], response_model=DeliveryOut,
              tags=["deliveries"])
 def customer_confirmation(delivery_id: uuid.UUID, body: CustomerConfirm, session: SessionDep,
                           principal: CurrentPrincipal) -> DeliveryOut:
@@ -164,7 +174,8 @@ def customer_confirmation(delivery_id: uuid.UUID, body: CustomerConfirm, session
     return delivery_out(d)
 
 
-@router.post("/deliveries/{delivery_id}/customer-code", response_model=DeliveryOut,
+@router.post("/deliveries/{delivery_id}/customer-code",
+             dependencies=[acts(Action.CUSTOMER_CODE)], response_model=DeliveryOut,
              tags=["deliveries"])
 def resend_customer_code(delivery_id: uuid.UUID, session: SessionDep,
                          principal: CurrentPrincipal) -> DeliveryOut:
@@ -186,7 +197,8 @@ def list_hazards(
     return [hazard_out(h) for h in rows]
 
 
-@router.post("/hazards/{hazard_id}/close", response_model=HazardOut, tags=["hazards"])
+@router.post("/hazards/{hazard_id}/close",
+             dependencies=[acts(Action.CLOSE_HAZARD)], response_model=HazardOut, tags=["hazards"])
 def close_hazard(hazard_id: uuid.UUID, body: HazardClose, session: SessionDep,
                  principal: CurrentPrincipal) -> HazardOut:
     """Close out a hazard with what was done (整改销号)."""
@@ -195,7 +207,8 @@ def close_hazard(hazard_id: uuid.UUID, body: HazardClose, session: SessionDep,
     return hazard_out(h)
 
 
-@router.post("/cylinders/{code}/return", response_model=CylinderOut, tags=["cylinders"])
+@router.post("/cylinders/{code}/return",
+             dependencies=[acts(Action.RETURN)], response_model=CylinderOut, tags=["cylinders"])
 def return_cylinder(code: str, body: ReturnCreate, session: SessionDep,
                     principal: CurrentPrincipal) -> CylinderOut:
     """An empty brought back to a station without a delivery."""

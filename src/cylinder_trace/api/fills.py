@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from ..auth import CurrentPrincipal
+from ..auth import Action, CurrentPrincipal, acts
 from ..db import SessionDep
 from ..errors import PROBLEM_JSON, Forbidden, NotAuthenticated
 from ..schemas_fills import FillAuthorizationOut, FillAuthorizationRequest, FillCreate, FillOut
@@ -47,7 +47,8 @@ async def authorize_fill(
     return JSONResponse(answer)
 
 
-@router.post("/fills", status_code=201, response_model=FillOut,
+@router.post("/fills",
+             dependencies=[acts(Action.RECORD_FILL)], status_code=201, response_model=FillOut,
              responses={409: {"description": "Used or expired authorization, or a failed "
                                              "pre-fill check (problem+json)"}})
 def record_fill(

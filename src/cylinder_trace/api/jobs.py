@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
 from .. import jobs
-from ..auth import CurrentPrincipal, Role
+from ..auth import Action, CurrentPrincipal, acts
 from ..db import SessionDep
-from ..errors import Forbidden, NotFound
+from ..errors import NotFound
 from ..schemas import Strict
 from ..services import notifications
 
@@ -55,22 +55,17 @@ class WebhookOut(BaseModel):
     secret: str | None = Field(default=None, description="Shown once, at creation")
 
 
-def _platform(principal: CurrentPrincipal) -> None:
-    if principal.role != Role.PLATFORM_ADMIN:
-        raise Forbidden("Only platform admins see and run jobs")
-
-
-@router.get("/jobs", response_model=list[JobOut], tags=["jobs"])
+@router.get("/jobs",
+            dependencies=[acts(Action.RUN_JOBS)], response_model=list[JobOut], tags=["jobs"])
 def list_jobs(request: Request, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     """Each scheduled job: last run, next run, last error."""
-    _platform(principal)
     return jobs.status(getattr(request.app.state, "scheduler", None))
 
 
-@router.post("/jobs/{name}/run", response_model=JobOut, tags=["jobs"])
+@router.post("/jobs/{name}/run",
+             dependencies=[acts(Action.RUN_JOBS)], response_model=JobOut, tags=["jobs"])
 def run_job(name: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     """Run a job now (still once across instances)."""
-    _platform(principal)
     if name not in jobs.JOBS:
         raise NotFound("No such job")
     jobs.run_job(name)
@@ -84,7 +79,9 @@ def list_notifications(session: SessionDep, principal: CurrentPrincipal) -> list
     return list(notifications.visible(session, principal))
 
 
-@router.post("/webhooks", response_model=WebhookOut, status_code=status.HTTP_201_CREATED,
+@router.post("/webhooks",
+             dependencies=[acts(Action.WEBHOOK)], response_model=WebhookOut,
+             status_code=status.HTTP_201_CREATED,
              tags=["notifications"])
 def create_webhook(body: WebhookCreate, session: SessionDep,
                    principal: CurrentPrincipal) -> WebhookOut:

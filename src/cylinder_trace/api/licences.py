@@ -14,7 +14,7 @@ from fastapi import APIRouter, Cookie, Form, status
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from ..auth import CurrentPrincipal, Principal, Role
+from ..auth import Action, CurrentPrincipal, Principal, Role, acts
 from ..db import SessionDep
 from ..errors import DomainError, Forbidden, Invalid
 from ..models import EnforcementRecord, LicenceChange
@@ -75,6 +75,7 @@ def change_out(c: LicenceChange) -> LicenceChangeOut:
 
 
 @router.post("/enterprises/{enterprise_id}/licences/{licence}/changes",
+             dependencies=[acts(Action.CHANGE_LICENCE)],
              response_model=LicenceChangeOut, status_code=status.HTTP_201_CREATED)
 def change_enterprise_licence(enterprise_id: uuid.UUID, licence: str, body: LicenceChangeIn,
                               session: SessionDep,
@@ -86,6 +87,7 @@ def change_enterprise_licence(enterprise_id: uuid.UUID, licence: str, body: Lice
 
 
 @router.post("/stations/{station_id}/licences/filling/changes",
+             dependencies=[acts(Action.CHANGE_LICENCE)],
              response_model=LicenceChangeOut, status_code=status.HTTP_201_CREATED)
 def change_station_licence(station_id: uuid.UUID, body: LicenceChangeIn, session: SessionDep,
                            principal: CurrentPrincipal) -> LicenceChangeOut:
@@ -106,7 +108,8 @@ def list_licence_changes(enterprise_id: uuid.UUID, session: SessionDep,
     return [change_out(c) for c in licences.changes_of(session, principal, enterprise_id)]
 
 
-@router.post("/enterprises/{enterprise_id}/enforcement", response_model=EnforcementOut,
+@router.post("/enterprises/{enterprise_id}/enforcement",
+             dependencies=[acts(Action.RECORD_ENFORCEMENT)], response_model=EnforcementOut,
              status_code=status.HTTP_201_CREATED)
 def record_enforcement(enterprise_id: uuid.UUID, body: EnforcementIn, session: SessionDep,
                        principal: CurrentPrincipal) -> EnforcementOut:

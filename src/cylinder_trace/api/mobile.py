@@ -12,10 +12,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
-from ..auth import CurrentPrincipal, Role
+from ..auth import Action, CurrentPrincipal, acts
 from ..db import SessionDep
 from ..domain.checklists import checklist
-from ..errors import Forbidden
 from ..models import Customer, Delivery
 from ..services import checking
 from .deliveries import delivery_out, scoped_deliveries
@@ -24,7 +23,7 @@ router = APIRouter(prefix="/api/v1")
 APP_DIR = Path(__file__).resolve().parents[1] / "web" / "app"
 
 
-@router.get("/fill-check", tags=["filling"])
+@router.get("/fill-check", dependencies=[acts(Action.FILL_CHECK)], tags=["filling"])
 def fill_check(session: SessionDep, principal: CurrentPrincipal,
                scan: Annotated[str, Query(min_length=1, max_length=512)],
                station_id: uuid.UUID | None = None) -> dict[str, Any]:
@@ -34,12 +33,10 @@ def fill_check(session: SessionDep, principal: CurrentPrincipal,
     return checking.fill_check(session, principal, scan, station_id)
 
 
-@router.get("/deliveries/open", tags=["deliveries"])
+@router.get("/deliveries/open", dependencies=[acts(Action.OPEN_DISPATCHES)], tags=["deliveries"])
 def open_dispatches(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     """A delivery worker's dispatches not yet confirmed, with the customer's name, address and
     masked phone (the worker needs them at the door; nothing more) and the safety checklist."""
-    if principal.role not in (Role.DELIVERY_WORKER, Role.ENTERPRISE_ADMIN, Role.PLATFORM_ADMIN):
-        raise Forbidden("Dispatches are for delivery workers and their company's admins")
     query = scoped_deliveries(principal, select(Delivery, Customer).join(
         Customer, col(Customer.id) == col(Delivery.customer_id)))
     query = query.where(col(Delivery.status) == "dispatched")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Cookie, File, Form, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from ..auth import CurrentPrincipal, Principal
+from ..auth import Action, CurrentPrincipal, Principal, acts
 from ..config import get_settings
 from ..db import SessionDep
 from ..domain import reports as rules
@@ -154,7 +154,8 @@ def report_photo(report_id: uuid.UUID, photo_id: uuid.UUID, session: SessionDep,
                     headers={"Cache-Control": "private, no-store"})
 
 
-@router.post("/reports/{report_id}/answer", response_model=ReportOut)
+@router.post("/reports/{report_id}/answer",
+             dependencies=[acts(Action.ANSWER_REPORT)], response_model=ReportOut)
 def answer_report(report_id: uuid.UUID, body: ReportAnswer, session: SessionDep,
                   principal: CurrentPrincipal) -> ReportOut:
     """核查处理: take the case (verifying), or close it with the answer the reporter reads."""
@@ -162,7 +163,8 @@ def answer_report(report_id: uuid.UUID, body: ReportAnswer, session: SessionDep,
     return report_out(session, r)
 
 
-@router.put("/enterprises/{enterprise_id}/public-contacts", tags=["admin"])
+@router.put("/enterprises/{enterprise_id}/public-contacts",
+            dependencies=[acts(Action.SET_PUBLIC_CONTACTS)], tags=["admin"])
 def set_public_contacts(enterprise_id: uuid.UUID, body: PublicContacts, session: SessionDep,
                         principal: CurrentPrincipal) -> PublicContacts:
     """投诉举报电话 and 24小时应急抢险电话, shown on the public page of the company's cylinders."""

@@ -136,6 +136,7 @@ class ScanError(StrEnum):
     BAD_SIGNATURE = "BAD_SIGNATURE"
     UNKNOWN_KEY = "UNKNOWN_KEY"
     BAD_GRAI_CHECK_DIGIT = "BAD_GRAI_CHECK_DIGIT"
+    BAD_GRAI = "BAD_GRAI"  # not a zero first, serial too long or outside CSET 82
     BAD_EPC = "BAD_EPC"
 
 
@@ -162,12 +163,22 @@ def _fail(error: ScanError, detail: str, **kw: object) -> ParsedScan:
 _AIM = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
 _OUR_URL = re.compile(r"^https?://([^/?#\s]+)/c/([0-9a-z]+)(?:/([0-9a-z]*))?/?$", re.IGNORECASE)
 _RAW_SIGNED = re.compile(r"^([0-9A-Za-z]+)/([0-9A-Za-z]+)$")
-_GRAI_ELEMENT = re.compile(r"^(?:\(8003\)|8003)(\d{14})([!-~]{0,16})$")
-_DIGITAL_LINK = re.compile(r"^https?://[^/?#\s]+/(?:[^?#]*/)?8003/(\d{14})([^/?#]{0,48})/?(?:[?#].*)?$",
+# AI 8003 (GS1 General Specifications, GRAI; Syntax Dictionary `8003 N1,zero N13,csum [X..16]`):
+# the raw form (FNC1 sent as GS 0x1D ends it when another AI follows) and the human-readable
+# one, where the next AI starts with "(nn)" (zxing-cpp's text of a GS1 QR).
+_GRAI_RAW = re.compile(r"^8003(\d{14})([^\x1d]*)(?:\x1d.*)?$", re.DOTALL)
+_GRAI_HRI = re.compile(r"^\(8003\)(\d{14})(.*?)(?:\(\d{2,4}\).*)?$", re.DOTALL)
+_DIGITAL_LINK = re.compile(r"^https?://[^/?#\s]+/(?:[^?#]*/)?8003/(\d{14})([^/?#]*)(?:[?#].*)?$",
                            re.IGNORECASE)
-_EPC_URI = re.compile(r"^urn:epc:id:grai:(\d+)\.(\d*)\.([!-~]{0,16})$", re.IGNORECASE)
+_EPC_URI = re.compile(r"^urn:epc:id:grai:(\d{6,12})\.(\d*)\.([!-~]*)$", re.IGNORECASE)
+_PERCENT_OK = re.compile(r"^(?:[^%]|%[0-9A-Fa-f]{2})*$")
 _HEX24 = re.compile(r"^[0-9A-Fa-f]{24}$")
 _OTHER_CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{7,63}$")
+
+# GS1 General Specifications, CSET 82 (figure 7.11-1): the characters a GRAI serial may use.
+CSET82 = frozenset("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+                   "abcdefghijklmnopqrstuvwxyz")
+GRAI_SERIAL_MAX = 16
 
 # EPC GRAI-96 partition table: (company prefix bits, digits, asset type bits, digits)
 _GRAI_PARTITIONS = {
@@ -183,9 +194,28 @@ def gs1_check_digit(digits: str) -> str:
 
 
 def _grai(grai14: str, serial: str, form: ScanForm) -> ParsedScan:
+    """A GRAI once its parts are cut out and decoded: the checks of AI 8003."""
+    if grai14[0] != "0":
+        return _fail(ScanError.BAD_GRAI, "a GRAI starts with the digit 0", form=form)
     if gs1_check_digit(grai14[:13]) != grai14[13]:
         return _fail(ScanError.BAD_GRAI_CHECK_DIGIT, "the GRAI's check digit is wrong", form=form)
+    if len(serial) > GRAI_SERIAL_MAX:
+        return _fail(ScanError.BAD_GRAI, "the GRAI's serial is longer than 16 characters",
+                     form=form)
+    if not set(serial) <= CSET82:
+        return _fail(ScanError.BAD_GRAI, "the GRAI's serial has a character outside GS1 CSET 82",
+                     form=form)
     return ParsedScan(form, None, False, f"GRAI:{grai14}{serial}", None, f"GRAI {grai14}{serial}")
+
+
+def _decoded(encoded: str) -> str | None:
+    """Percent-decoding as RFC 3986 has it ('+' stays '+'); None for a broken escape."""
+    if not _PERCENT_OK.match(encoded):
+        return None
+    try:
+        return unquote(encoded, errors="strict")
+    except UnicodeDecodeError:
+        return None
 
 
 def _epc_grai96(hex24: str) -> ParsedScan:
@@ -243,6 +273,9 @@ def parse_scan(
     text = _AIM.sub("", text.strip(" \t\r\n\x00"), count=1).strip()
     if not text:
         return _fail(ScanError.EMPTY, "nothing was read")
+    if m := _GRAI_RAW.match(text):
+        # checked before the control-character test: GS separates the GRAI from a next AI
+        return _grai(m.group(1), m.group(2), ScanForm.GRAI)
     if not text.isprintable():
         return _fail(ScanError.UNPRINTABLE, "control characters in the scan")
     hosts = {h.lower() for h in accepted_hosts}
@@ -250,16 +283,24 @@ def parse_scan(
     if m := _OUR_URL.match(text):
         return _ours(m.group(2), m.group(3), keys, ScanForm.URL, m.group(1).lower() not in hosts)
     if m := _DIGITAL_LINK.match(text):
-        return _grai(m.group(1), unquote(m.group(2)), ScanForm.DIGITAL_LINK)
-    if m := _GRAI_ELEMENT.match(text):
+        serial = _decoded(m.group(2))
+        if serial is None:
+            return _fail(ScanError.BAD_GRAI, "a broken percent-escape in the Digital Link",
+                         form=ScanForm.DIGITAL_LINK)
+        return _grai(m.group(1), serial, ScanForm.DIGITAL_LINK)
+    if m := _GRAI_HRI.match(text):
         return _grai(m.group(1), m.group(2), ScanForm.GRAI)
     if m := _EPC_URI.match(text):
-        company, asset, serial = m.groups()
+        company, asset, encoded = m.groups()
         if len(company) + len(asset) != 12:
             return _fail(ScanError.BAD_EPC, "company prefix and asset type need 12 digits",
                          form=ScanForm.EPC_GRAI96)
+        serial = _decoded(encoded)
+        if not serial:  # EPC Tag Data Standard, GRAI pure identity: the serial is not empty
+            return _fail(ScanError.BAD_EPC, "an EPC GRAI URI needs a serial",
+                         form=ScanForm.EPC_GRAI96)
         body = "0" + company + asset
-        return _grai(body + gs1_check_digit(body), unquote(serial), ScanForm.EPC_GRAI96)
+        return _grai(body + gs1_check_digit(body), serial, ScanForm.EPC_GRAI96)
     if _HEX24.match(text) and text[:2] == "33":
         return _epc_grai96(text)
     if m := _RAW_SIGNED.match(text):

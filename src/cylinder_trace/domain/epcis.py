@@ -3,11 +3,14 @@ dispositions (domain.md's mapping, checked against the CBV 2.0 lists). Pure."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 NAMESPACE = "https://cylinder-trace.org/epcis#"
+_EVENT_IDS = uuid.uuid5(uuid.NAMESPACE_URL, NAMESPACE)
 
 # kind -> (action, bizStep, disposition). Where domain.md names a value that CBV 2.0 lacks
 # ("filling", "returning"), the nearest CBV value is used: loading, collecting.
@@ -49,8 +52,12 @@ def object_event(kind: str, occurred_at: datetime, epc: str, event_hash: str | N
         "ct:kind": kind,
     }
     if event_hash:
-        # the chain hash identifies the event (RFC 6920 named information)
-        event["eventID"] = f"ni:///sha-256;{event_hash}?ver=CBV2.0"
+        # A `ni:///sha-256;…?ver=CBV2.0` eventID claims to be CBV 2.0's event hash, which a
+        # partner recomputes from the event's content; our chain hash is not that. So the chain
+        # hash is our own extension, and the eventID a name-based UUID of it (EPCIS 2.0 allows
+        # urn:uuid event IDs): stable across exports, unique per event.
+        event["eventID"] = f"urn:uuid:{uuid.uuid5(_EVENT_IDS, event_hash)}"
+        event["ct:chainHash"] = event_hash
     if station_id:
         event["readPoint"] = {"id": f"urn:cylinder-trace:station:{station_id}"}
     return event
@@ -69,7 +76,11 @@ def document(events: list[dict[str, Any]], created: datetime,
 
 
 def epc_of(code: str, external: str | None, public_base_url: str) -> str:
-    """A GS1 Digital Link for a cylinder with a GRAI, else our page's URL for its code."""
+    """A GS1 Digital Link for a cylinder with a GRAI, else our page's URL for its code.
+
+    The serial is percent-encoded (GS1 Digital Link URI Syntax: every character outside the
+    RFC 3986 unreserved set), as GS1's own Syntax Engine writes it: `A/B` → `A%2FB`."""
     if external and external.startswith("GRAI:"):
-        return f"https://id.gs1.org/8003/{external[5:]}"
+        grai, serial = external[5:19], external[19:]
+        return f"https://id.gs1.org/8003/{grai}{quote(serial, safe='')}"
     return f"{public_base_url.rstrip('/')}/c/{code}"

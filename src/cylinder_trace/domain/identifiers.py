@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 _CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -18,9 +19,14 @@ def credit_code_check(body17: str) -> str:
 
 
 def is_valid_credit_code(code: str) -> bool:
-    """A unified social credit code (统一社会信用代码): 18 characters, check character correct."""
+    """A unified social credit code (统一社会信用代码): 18 characters, check character correct.
+
+    GB 32100-2015 (code structure): characters 3-8 are the registering authority's administrative
+    division (GB/T 2260), six digits; a letter there is refused even with a right check."""
     code = code.upper()
     if len(code) != 18 or any(c not in _CREDIT_ALPHABET for c in code):
+        return False
+    if not code[2:8].isdigit():
         return False
     return credit_code_check(code[:17]) == code[17]
 
@@ -32,9 +38,15 @@ def id_number_check(body17: str) -> str:
 
 
 def is_valid_id_number(number: str) -> bool:
-    """A resident identity card number (居民身份证号码): 17 digits and a correct check character."""
+    """A resident identity card number (居民身份证号码): 17 digits and a correct check character.
+
+    GB 11643-1999 (5.3, 出生日期码): characters 7-14 are the birth date YYYYMMDD, a real day."""
     number = number.upper()
     if len(number) != 18 or not number[:17].isdigit():
+        return False
+    try:
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         return False
     return id_number_check(number[:17]) == number[17]
 

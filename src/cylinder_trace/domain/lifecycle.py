@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+from .access import Side, side_of
 
 
 class EventKind(StrEnum):
@@ -44,6 +46,7 @@ class CylinderState:
     region_code: str
     status: str = "active"  # active | scrapped
     seized: bool = False
+    seized_by: str | None = None  # the seizer's role: whose side may release it (domain/access)
     recalled: bool = False
     filled: bool = False
     location_kind: str | None = None  # station | vehicle | customer | inspection
@@ -74,7 +77,8 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def check(state: CylinderState | None, kind: EventKind) -> None:
+def check(state: CylinderState | None, kind: EventKind,
+          payload: dict[str, Any] | None = None) -> None:
     """Refuse events that cannot happen now; the message says why in both languages."""
     if kind == EventKind.REGISTERED:
         if state is not None:
@@ -86,14 +90,21 @@ def check(state: CylinderState | None, kind: EventKind) -> None:
         raise LifecycleError("CYLINDER_SCRAPPED", "气瓶已报废，编码永久作废 / cylinder is scrapped")
     if kind == EventKind.RELEASED and not state.seized:
         raise LifecycleError("NOT_SEIZED", "气瓶未被查封 / cylinder is not seized")
-    if kind == EventKind.SEIZED and state.seized:
+    if kind == EventKind.SEIZED and state.seized and not _takes_over(state, payload or {}):
         raise LifecycleError("ALREADY_SEIZED", "气瓶已被查封 / cylinder is already seized")
+
+
+def _takes_over(state: CylinderState, payload: dict[str, Any]) -> bool:
+    """A regulator's seizure of a cylinder its company has seized takes the seizure over: else a
+    company could seize its own cylinder first, to release it whenever it liked."""
+    return (side_of(payload.get("by_role")) == Side.REGULATOR
+            and side_of(state.seized_by) != Side.REGULATOR)
 
 
 def apply(state: CylinderState | None, kind: EventKind, payload: dict[str, Any],
           occurred_at: datetime) -> CylinderState:
     """The state after one event (``check`` first). Pure: payload values only."""
-    check(state, kind)
+    check(state, kind, payload)
     if kind == EventKind.REGISTERED:
         values = {k: payload[k] for k in STATE_FIELDS if k in payload}
         for name in _DATE_FIELDS & values.keys():
@@ -136,9 +147,9 @@ def apply(state: CylinderState | None, kind: EventKind, payload: dict[str, Any],
         case EventKind.RECALL_CLOSED:
             return replace(state, recalled=False)
         case EventKind.SEIZED:
-            return replace(state, seized=True)
+            return replace(state, seized=True, seized_by=p.get("by_role"))
         case EventKind.RELEASED:
-            return replace(state, seized=False)
+            return replace(state, seized=False, seized_by=None)
         case EventKind.SCRAPPED:
             return replace(state, status="scrapped", filled=False, location_kind=None,
                            location_id=None)
@@ -160,3 +171,77 @@ def state_payload(state: CylinderState) -> dict[str, Any]:
         value = getattr(state, name)
         out[name] = value.isoformat() if isinstance(value, date | datetime) else value
     return out
+
+
+# --- what may move a cylinder ------------------------------------------------------------------
+
+MOVEMENTS = frozenset({EventKind.TRANSFERRED, EventKind.ENTRUSTED, EventKind.DISPATCHED,
+                       EventKind.DELIVERED, EventKind.RETURNED, EventKind.SCRAPPED})
+
+
+@dataclass(frozen=True)
+class Move:
+    """What a movement's state alone does not tell."""
+
+    by_role: str | None = None  # who moves it
+    to_other_company: bool = False  # a return to a station not the owner's
+    regulator_recall: bool = False  # an open recall ordered by a regulator holds it
+
+
+def movement_refusals(state: CylinderState, kind: EventKind, move: Move) -> tuple[str, ...]:
+    """Why a seizure or recall stops this movement (empty: it may move).
+
+    Seized or recalled, a cylinder is not transferred, entrusted, dispatched or handed over at
+    the door, and comes back only to its owner's own station. It is scrapped by its company only
+    when the company's own seizure or recall is all that holds it: under a regulator's, scrapping
+    is for the regulator's side (a regulator, a platform admin, an inspection agency).
+    """
+    holds = tuple(code for code, on in (("SEIZED", state.seized), ("RECALLED", state.recalled))
+                  if on)
+    if kind not in MOVEMENTS or not holds:
+        return ()
+    if kind == EventKind.RETURNED:
+        return holds if move.to_other_company else ()
+    if kind == EventKind.SCRAPPED:
+        by_regulator = state.seized and side_of(state.seized_by) == Side.REGULATOR
+        if (by_regulator or move.regulator_recall) and side_of(move.by_role) == Side.COMPANY:
+            return holds
+        return ()
+    return holds
+
+
+_Id = TypeVar("_Id")
+
+
+def owned_or_entrusted(enterprise_id: _Id, owner: _Id, entrusted_to: _Id | None,
+                       entrusted_until: date | None, today: date) -> bool:
+    """May this enterprise fill, dispatch or take back the cylinder: its own, or entrusted to it
+    in writing until a date that has not passed."""
+    if owner == enterprise_id:
+        return True
+    return entrusted_to == enterprise_id and (entrusted_until is None or today <= entrusted_until)
+
+
+# The fill-check reasons that stop a hand-over at the door in the phone app (web/app/app.js
+# DOOR_STOP is tested against this): what makes a cylinder not deliverable, as reasons.
+DOOR_STOPS = frozenset({"SCRAPPED", "RECALLED", "SEIZED", "INSPECTION_OVERDUE",
+                        "INSPECTION_FAILED", "SERVICE_LIFE_EXCEEDED", "TWO_PHASE_VALVE",
+                        "UNREGISTERED"})
+
+
+def not_deliverable(state: CylinderState, enterprise_id: str, today: date,
+                    in_service: bool) -> str | None:
+    """Why a cylinder may not leave on a dispatch of this enterprise, or None: it may.
+    ``in_service``: its public status (inspection in date and passed, within its service life)."""
+    if not owned_or_entrusted(enterprise_id, state.owner_enterprise_id,
+                              state.entrusted_to_enterprise_id, state.entrusted_until, today):
+        return "not a cylinder of this company"
+    if state.status == "scrapped" or state.seized or state.recalled:
+        return "scrapped, seized or recalled"
+    if not state.filled or state.location_kind != "station":
+        return "not full and at a station"
+    if state.valve_type == "two_phase":
+        return "a two-phase cylinder is never delivered"
+    if not in_service:
+        return "overdue for inspection, failed it, or past its service life"
+    return None

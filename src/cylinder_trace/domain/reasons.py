@@ -40,6 +40,9 @@ class FillFlag(StrEnum):
 
     OVERFILL = "OVERFILL"
     MASS_MISMATCH = "MASS_MISMATCH"
+    # the badge on the fill record is not a certified operator of the station's company (the
+    # same rule that refuses it at authorization); its text is the reason's (MESSAGES)
+    OPERATOR_NOT_CERTIFIED = "OPERATOR_NOT_CERTIFIED"
 
 
 MESSAGES: dict[str, tuple[str, str]] = {

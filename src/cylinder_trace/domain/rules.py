@@ -12,6 +12,7 @@ from datetime import date
 
 from . import models_spec
 from .codes import ParsedScan, ScanForm
+from .lifecycle import owned_or_entrusted
 from .models_spec import add_years, life_exceeded, max_life_years
 from .policy import RegionPolicy
 from .reasons import FillFlag, ReasonCode, WarningCode
@@ -141,24 +142,22 @@ def _station_reasons(facts: FillFacts, today: date) -> list[ReasonCode]:
     )
     if not licensed:
         reasons.append(R.STATION_NOT_LICENSED)
-    op = facts.operator
-    if op is not None and not (
-        op.known
-        and op.active
-        and op.enterprise_id == station.enterprise_id
-        and op.certificate_valid_until is not None
-        and today <= op.certificate_valid_until
-    ):
+    if facts.operator is not None and not operator_certified(facts.operator, station.enterprise_id,
+                                                             today):
         reasons.append(R.OPERATOR_NOT_CERTIFIED)
     return reasons
 
 
+def operator_certified(op: OperatorFacts, station_enterprise_id: uuid.UUID, today: date) -> bool:
+    """The badge names an active operator of the station's own company with a certificate in
+    date: at authorization and on the fill record alike."""
+    return (op.known and op.active and op.enterprise_id == station_enterprise_id
+            and op.certificate_valid_until is not None and today <= op.certificate_valid_until)
+
+
 def _owned(c: CylinderFacts, enterprise_id: uuid.UUID, today: date) -> bool:
-    if c.owner_enterprise_id == enterprise_id:
-        return True
-    return c.entrusted_to_enterprise_id == enterprise_id and (
-        c.entrusted_until is None or today <= c.entrusted_until
-    )
+    return owned_or_entrusted(enterprise_id, c.owner_enterprise_id,
+                              c.entrusted_to_enterprise_id, c.entrusted_until, today)
 
 
 def authorize_fill(facts: FillFacts, policy: RegionPolicy, today: date) -> Decision:

@@ -11,9 +11,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from ..config import get_settings
-from ..errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound, TooMany
+from ..domain import access
+from ..domain.access import Action
+from ..errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    RegulatorHold,
+    TooMany,
+)
 from ..models import ApiKey, AppUser, Enterprise, Station, Vehicle, VehicleWorker
-from ..principal import ENTERPRISE_ROLES, Principal, Role
+from ..principal import Principal, Role, require_may
 from ..schemas import (
     EnterpriseCreate,
     Licence,
@@ -55,8 +65,7 @@ def _commit(session: Session, what: str) -> None:
 
 
 def create_enterprise(session: Session, principal: Principal, data: EnterpriseCreate) -> Enterprise:
-    if principal.role != Role.PLATFORM_ADMIN:
-        raise Forbidden("Only a platform admin registers enterprises")
+    require_may(principal, Action.CREATE_ENTERPRISE, None, data.region_code)
     if data.webhook_url:
         from .outbound import check_receiver
 
@@ -88,13 +97,10 @@ def list_enterprises(session: Session, principal: Principal) -> list[Enterprise]
     return list(session.scalars(query).all())
 
 
-def _manage_enterprise(principal: Principal, enterprise_id: uuid.UUID) -> None:
+def _manage_enterprise(principal: Principal, enterprise_id: uuid.UUID,
+                       action: Action = Action.MANAGE_STATION) -> None:
     """Platform admins manage every enterprise; an enterprise admin only its own."""
-    if principal.role == Role.PLATFORM_ADMIN:
-        return
-    if principal.role == Role.ENTERPRISE_ADMIN and principal.enterprise_id == enterprise_id:
-        return
-    raise Forbidden("Only a platform admin or this enterprise's admin may do this")
+    require_may(principal, action, enterprise_id, None)
 
 
 # --- stations ----------------------------------------------------------------------------
@@ -138,13 +144,20 @@ def list_stations(
 def set_station_lock(
     session: Session, principal: Principal, station_id: uuid.UUID, locked: bool, reason: str
 ) -> Station:
-    """A regulator (in its region) or platform admin locks or unlocks a station's filling."""
-    if principal.role not in (Role.REGULATOR, Role.PLATFORM_ADMIN):
-        raise Forbidden("Only a regulator or platform admin may lock a station's filling")
+    """A regulator (in its region) or platform admin locks or unlocks a station's filling; the
+    locker's role is kept, and only its side may unlock."""
     station = get_station(session, principal, station_id)
+    action = Action.LOCK_STATION if locked else Action.UNLOCK_STATION
+    require_may(principal, action, station.enterprise_id, station.region_code)
+    if not locked and station.locked and not access.may_lift(station.locked_by_role,
+                                                              principal.role):
+        raise RegulatorHold("This station was locked by a regulator: only a regulator in scope "
+                            "or a platform admin unlocks it")
     station.locked = locked
     station.locked_reason = reason if locked else None
     station.locked_at = datetime.now(UTC) if locked else None
+    station.locked_by = principal.id if locked else None
+    station.locked_by_role = principal.role.value if locked else None
     session.add(station)
     audit.record(session, principal, "station.lock" if locked else "station.unlock", "station",
                  station.id, enterprise_id=station.enterprise_id, region_code=station.region_code,
@@ -162,7 +175,7 @@ def create_api_key(
     station = session.get(Station, station_id)
     if station is None:
         raise NotFound("No such station")
-    _manage_enterprise(principal, station.enterprise_id)
+    _manage_enterprise(principal, station.enterprise_id, Action.MANAGE_KEYS)
     key = new_api_key()
     record = ApiKey(
         station_id=station.id,
@@ -183,7 +196,7 @@ def list_api_keys(session: Session, principal: Principal, station_id: uuid.UUID)
     station = session.get(Station, station_id)
     if station is None:
         raise NotFound("No such station")
-    _manage_enterprise(principal, station.enterprise_id)
+    _manage_enterprise(principal, station.enterprise_id, Action.MANAGE_KEYS)
     return list(
         session.scalars(
             select(ApiKey)
@@ -200,7 +213,7 @@ def revoke_api_key(
     station = session.get(Station, station_id)
     if record is None or station is None or record.station_id != station_id:
         raise NotFound("No such API key")
-    _manage_enterprise(principal, station.enterprise_id)
+    _manage_enterprise(principal, station.enterprise_id, Action.MANAGE_KEYS)
     if record.revoked_at is None:
         record.revoked_at = datetime.now(UTC)
         session.add(record)
@@ -213,29 +226,18 @@ def revoke_api_key(
 
 # --- users -------------------------------------------------------------------------------
 
-_ENTERPRISE_ADMIN_MAY_CREATE = {
-    Role.ENTERPRISE_ADMIN,
-    Role.OPERATOR,
-    Role.DELIVERY_WORKER,
-    Role.INSPECTOR,
-}
-
-
 def create_user(session: Session, principal: Principal, data: UserCreate) -> AppUser:
-    if principal.role == Role.ENTERPRISE_ADMIN:
-        if data.role not in _ENTERPRISE_ADMIN_MAY_CREATE:
-            raise Forbidden("An enterprise admin cannot create this role")
-        if data.enterprise_id not in (None, principal.enterprise_id):
-            raise Forbidden("An enterprise admin creates users of its own enterprise only")
-        enterprise_id: uuid.UUID | None = principal.enterprise_id
-    elif principal.role == Role.PLATFORM_ADMIN:
-        enterprise_id = data.enterprise_id
-    else:
-        raise Forbidden("Only admins create users")
-    if data.role in ENTERPRISE_ROLES and enterprise_id is None:
-        raise Invalid("This role belongs to an enterprise: give enterprise_id")
-    if data.role == Role.REGULATOR and not data.region_codes:
-        raise Invalid("A regulator needs region_codes")
+    """An account, as the role rule (``access.new_account``) says: enterprise roles get their
+    creator's enterprise and no regions; region-scoped roles come from a platform admin only."""
+    if access.scope_of(principal.role, Action.CREATE_USER) is None:
+        raise Forbidden("Only admins create users", reason="ROLE_NOT_ALLOWED")
+    try:
+        grant = access.new_account(principal.role, principal.enterprise_id, data.role,
+                                   data.enterprise_id, data.region_codes)
+    except access.AccountRefused as exc:
+        error = Forbidden if exc.forbidden else Invalid
+        raise error(str(exc), reason=exc.code) from exc
+    enterprise_id = grant.enterprise_id
     if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
         raise Invalid("enterprise_id names no enterprise")
     user = AppUser(
@@ -243,7 +245,7 @@ def create_user(session: Session, principal: Principal, data: UserCreate) -> App
         password_hash=hash_password(data.password),
         role=data.role.value,
         enterprise_id=enterprise_id,
-        region_codes=data.region_codes,
+        region_codes=list(grant.region_codes),
         certificate_number=data.certificate.number if data.certificate else None,
         certificate_valid_until=data.certificate.valid_until if data.certificate else None,
         badge=data.badge or (data.username if data.role == Role.OPERATOR else None),
@@ -264,8 +266,8 @@ def list_users(session: Session, principal: Principal) -> list[AppUser]:
     query = select(AppUser).order_by(col(AppUser.username))
     if principal.role == Role.ENTERPRISE_ADMIN:
         query = query.where(col(AppUser.enterprise_id) == principal.enterprise_id)
-    elif principal.role != Role.PLATFORM_ADMIN:
-        raise Forbidden("Only admins list users")
+    elif access.scope_of(principal.role, Action.LIST_USERS) != access.Scope.PLATFORM:
+        raise Forbidden("Only admins list users", reason="ROLE_NOT_ALLOWED")
     return list(session.scalars(query).all())
 
 
@@ -343,7 +345,7 @@ def login(session: Session, username: str, password: str, now: datetime | None =
 
 
 def create_vehicle(session: Session, principal: Principal, data: VehicleCreate) -> Vehicle:
-    _manage_enterprise(principal, data.enterprise_id)
+    _manage_enterprise(principal, data.enterprise_id, Action.MANAGE_VEHICLE)
     if session.get(Enterprise, data.enterprise_id) is None:
         raise Invalid("enterprise_id names no enterprise")
     vehicle = Vehicle(

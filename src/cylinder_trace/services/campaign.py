@@ -16,11 +16,12 @@ from sqlmodel import Session
 
 from ..config import get_settings
 from ..domain import campaign as rules
+from ..domain.access import Action
 from ..domain.cells import csv_row
 from ..domain.identifiers import is_valid_region_code
-from ..errors import Forbidden, Invalid, NotFound
+from ..errors import Invalid, NotFound
 from ..models import Enterprise, StockDeclaration
-from ..principal import Principal, Role
+from ..principal import Principal, require_allowed
 from ..scope import visible_sql
 from . import audit, registry
 
@@ -97,9 +98,7 @@ def progress(session: Session, principal: Principal,
 def declare(session: Session, principal: Principal, enterprise_id: uuid.UUID, region_code: str,
             declared_stock: int, declared_on: date | None = None) -> StockDeclaration:
     """A regulator over the district (or the platform) declares a company's stock there."""
-    if principal.role not in (Role.REGULATOR, Role.PLATFORM_ADMIN):
-        raise Forbidden("The stock (底数) is declared by the region's regulator",
-                        reason="REGULATORS_ONLY")
+    require_allowed(principal, Action.DECLARE_STOCK)
     if not is_valid_region_code(region_code) or declared_stock < 0:
         raise Invalid("A six-digit district and a count of zero or more", reason="BAD_STOCK")
     enterprise = session.get(Enterprise, enterprise_id)

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from ..config import get_settings
 from ..domain import codes
+from ..domain.access import Action, scope_of
 from ..domain.policy import policy_for
 from ..domain.reasons import as_dict
 from ..domain.rules import (
@@ -22,7 +23,7 @@ from ..domain.rules import (
 from ..domain.status import STATUS_TEXT
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import Enterprise, FillAuthorization, Station
-from ..principal import ENTERPRISE_ROLES, Principal, Role
+from ..principal import Principal
 from ..scope import visible
 from . import registry
 from .facts import cylinder_facts, licence
@@ -43,8 +44,8 @@ def _station(session: Session, principal: Principal, station_id: uuid.UUID | Non
 def fill_check(session: Session, principal: Principal, scan: str,
                station_id: uuid.UUID | None) -> dict[str, Any]:
     """The decision for this scan at this station (the caller's, or its company's first)."""
-    if principal.role not in ENTERPRISE_ROLES | {Role.PLATFORM_ADMIN}:
-        raise Forbidden("Fill checks are for a company's staff")
+    if scope_of(principal.role, Action.FILL_CHECK) is None:
+        raise Forbidden("Fill checks are for a company's staff", reason="ROLE_NOT_ALLOWED")
     parsed = registry.parse(scan)
     if parsed.error == codes.ScanError.BAD_CHECK_CHARACTER:
         raise Invalid("The code's check character is wrong: a typo or a misread label",

@@ -10,12 +10,14 @@ from sqlalchemy import and_, false, text
 from sqlmodel import Session, col, select
 
 from .. import pii
-from ..domain.identifiers import region_prefix
-from ..domain.lifecycle import EventKind
+from ..domain import access
+from ..domain.access import Action
+from ..domain.identifiers import region_covers, region_prefix
+from ..domain.lifecycle import EventKind, Move, movement_refusals
 from ..domain.models_spec import lookup
-from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import Cylinder, Enterprise, Handover, RecallCampaign, RecallItem
-from ..principal import ENTERPRISE_ROLES, Principal, Role
+from ..errors import Conflict, CylinderHeld, Invalid, NotFound, RegulatorHold
+from ..models import Cylinder, CylinderEvent, Enterprise, Handover, RecallCampaign, RecallItem
+from ..principal import ENTERPRISE_ROLES, Principal, Role, require_may
 from ..schemas_lifecycle import (
     EntrustCreate,
     RecallCreate,
@@ -24,21 +26,48 @@ from ..schemas_lifecycle import (
     TransferCreate,
 )
 from . import registry
-from .events import actor_of, append_event
+from .events import actor_of, append_event, state_of
 from .notifications import notify, notify_holders
 from .search import scope_clause
 
-SEIZERS = frozenset({Role.PLATFORM_ADMIN, Role.REGULATOR, Role.ENTERPRISE_ADMIN})
-SCRAPPERS = frozenset({Role.PLATFORM_ADMIN, Role.INSPECTOR, Role.ENTERPRISE_ADMIN})
-RECALLERS = frozenset({Role.PLATFORM_ADMIN, Role.REGULATOR, Role.ENTERPRISE_ADMIN})
+_REGULATOR_RECALL_SQL = text(
+    "SELECT EXISTS (SELECT 1 FROM recall_item i JOIN recall_campaign r ON r.id = i.recall_id "
+    "WHERE i.cylinder_id = :cid AND r.status = 'open' "
+    "AND coalesce(r.ordered_by_role, 'regulator') IN ('regulator', 'platform_admin'))")
+
+
+def move(session: Session, principal: Principal, c: Cylinder, kind: EventKind,
+         payload: dict[str, Any], *, to_enterprise_id: uuid.UUID | None = None,
+         occurred_at: datetime | None = None) -> CylinderEvent:
+    """Every movement of a cylinder goes through here: a seizure or recall stops it
+    (``lifecycle.movement_refusals``), otherwise its event is appended. ``to_enterprise_id``:
+    the company a return brings it to.
+
+    The row is (re)read under its lock here, so a seizure committed while a dispatch was being
+    checked is seen: the two serialise on the cylinder row, and the movement loses."""
+    session.refresh(c, with_for_update=True)
+    state = state_of(c)
+    regulator_recall = bool(
+        kind == EventKind.SCRAPPED and c.recalled
+        and session.execute(_REGULATOR_RECALL_SQL, {"cid": c.id}).scalar())
+    holds = movement_refusals(state, kind, Move(
+        by_role=principal.role.value,
+        to_other_company=to_enterprise_id is not None and to_enterprise_id != c.owner_enterprise_id,
+        regulator_recall=regulator_recall))
+    if holds:
+        raise CylinderHeld(f"{c.code} is {' and '.join(h.lower() for h in holds)}: "
+                           f"no {kind.value.replace('_', ' ')} while it is held",
+                           holds=list(holds), cylinder=c.code)
+    return append_event(session, c, kind, principal, payload, occurred_at=occurred_at)
 
 
 def seize(session: Session, principal: Principal, code: str, reason: str) -> Cylinder:
-    """查封扣押: refused at every fill until released (regulators in their regions, admins)."""
-    if principal.role not in SEIZERS:
-        raise Forbidden("Seizures are ordered by regulators and admins")
+    """查封扣押: refused at every fill until released (regulators in their regions, admins).
+    The seizer's role is kept: a regulator's seizure is released only by the regulator's side."""
     c = registry.cylinder_for(session, principal, code, for_update=True)
-    event = append_event(session, c, EventKind.SEIZED, principal, {"reason": reason})
+    require_may(principal, Action.SEIZE, c.owner_enterprise_id, c.region_code)
+    event = append_event(session, c, EventKind.SEIZED, principal,
+                         {"reason": reason, "by_role": principal.role.value})
     # The owner hears of it through the outbox, in this same transaction.
     notify(session, "cylinder_seized", f"{c.code}:{event.occurred_at.isoformat()}",
            enterprise_id=c.owner_enterprise_id, region_code=c.region_code,
@@ -48,18 +77,20 @@ def seize(session: Session, principal: Principal, code: str, reason: str) -> Cyl
 
 
 def release(session: Session, principal: Principal, code: str, reason: str) -> Cylinder:
-    if principal.role not in SEIZERS:
-        raise Forbidden("Releases are ordered by regulators and admins")
     c = registry.cylinder_for(session, principal, code, for_update=True)
+    require_may(principal, Action.RELEASE, c.owner_enterprise_id, c.region_code)
+    if c.seized and not access.may_lift(c.seized_by, principal.role):
+        raise RegulatorHold("This seizure was ordered by a regulator: only a regulator in scope "
+                            "or a platform admin releases it", taken_by=c.seized_by or "unknown")
     append_event(session, c, EventKind.RELEASED, principal, {"reason": reason})
     return c
 
 
 def scrap(session: Session, principal: Principal, code: str, body: ScrapCreate) -> Cylinder:
-    """Scrapped for ever: the code is void and never reused (inspection agencies and admins)."""
-    if principal.role not in SCRAPPERS:
-        raise Forbidden("Scrapping is done by an inspection agency or an admin")
+    """Scrapped for ever: the code is void and never reused (inspection agencies and admins);
+    under a regulator's seizure or recall, not by the company alone."""
     c = registry.cylinder_for(session, principal, code, for_update=True)
+    require_may(principal, Action.SCRAP, c.owner_enterprise_id, c.region_code)
     payload: dict[str, Any] = {"reason": body.reason,
                                "certificate_number": body.certificate_number}
     if body.handed_in_by is not None:
@@ -76,7 +107,7 @@ def scrap(session: Session, principal: Principal, code: str, body: ScrapCreate) 
         payload["handed_in_by"] = {"name": person.name,
                                    "id_number": handover.id_number_masked,
                                    "phone": handover.phone_masked}
-    append_event(session, c, EventKind.SCRAPPED, principal, payload)
+    move(session, principal, c, EventKind.SCRAPPED, payload)
     return c
 
 
@@ -90,20 +121,12 @@ def _other_enterprise(session: Session, enterprise_id: uuid.UUID, c: Cylinder) -
     return target
 
 
-def _owner_or_platform(principal: Principal, c: Cylinder) -> None:
-    if principal.role == Role.PLATFORM_ADMIN:
-        return
-    if principal.role == Role.ENTERPRISE_ADMIN and principal.enterprise_id == c.owner_enterprise_id:
-        return
-    raise Forbidden("Only the owner's admin or a platform admin changes ownership")
-
-
 def transfer(session: Session, principal: Principal, code: str, body: TransferCreate) -> Cylinder:
     """产权置换 / transfer: a new owner; entrustment ends; NOT_OWNED follows the new owner."""
     c = registry.cylinder_for(session, principal, code, for_update=True)
-    _owner_or_platform(principal, c)
+    require_may(principal, Action.TRANSFER, c.owner_enterprise_id, c.region_code)
     target = _other_enterprise(session, body.to_enterprise_id, c)
-    append_event(session, c, EventKind.TRANSFERRED, principal, {
+    move(session, principal, c, EventKind.TRANSFERRED, {
         "from_enterprise_id": str(c.owner_enterprise_id), "to_enterprise_id": str(target.id),
         "region_code": target.region_code, "reason": body.reason})
     return c
@@ -112,9 +135,9 @@ def transfer(session: Session, principal: Principal, code: str, body: TransferCr
 def entrust(session: Session, principal: Principal, code: str, body: EntrustCreate) -> Cylinder:
     """托管: another filling company may fill this cylinder until a date, in writing."""
     c = registry.cylinder_for(session, principal, code, for_update=True)
-    _owner_or_platform(principal, c)
+    require_may(principal, Action.ENTRUST, c.owner_enterprise_id, c.region_code)
     target = _other_enterprise(session, body.to_enterprise_id, c)
-    append_event(session, c, EventKind.ENTRUSTED, principal, {
+    move(session, principal, c, EventKind.ENTRUSTED, {
         "to_enterprise_id": str(target.id), "until": body.until.isoformat(),
         "reason": body.reason})
     return c
@@ -142,19 +165,19 @@ def _criteria_clause(criteria: dict[str, Any]) -> Any:
 
 
 def start_recall(session: Session, principal: Principal, body: RecallCreate) -> RecallCampaign:
-    """Mark every matching cylinder in the caller's scope recalled, with its event, at once."""
-    if principal.role not in RECALLERS:
-        raise Forbidden("Recalls are ordered by regulators and admins")
+    """Mark every matching cylinder in the caller's scope recalled, with its event, at once.
+    Cylinders another open recall already holds are caught too, so that closing that one (a
+    company's own, say) does not end this one's hold."""
     enterprise_id = body.enterprise_id
     if principal.role in ENTERPRISE_ROLES:
         enterprise_id = principal.enterprise_id
     criteria = body.criteria.model_dump(mode="json", exclude_none=True)
-    campaign = RecallCampaign(ordered_by=principal.id, region_codes=list(principal.region_codes),
+    campaign = RecallCampaign(ordered_by=principal.id, ordered_by_role=principal.role.value,
+                              region_codes=list(principal.region_codes),
                               enterprise_id=enterprise_id, reason=body.reason, criteria=criteria)
     session.add(campaign)
     session.flush()
-    where = [_criteria_clause(criteria), col(Cylinder.status) == "active",
-             ~col(Cylinder.recalled)]
+    where = [_criteria_clause(criteria), col(Cylinder.status) == "active"]
     scope = scope_clause(principal)
     if scope is not None:
         where.append(scope)
@@ -240,16 +263,37 @@ def recall_out(session: Session, campaign: RecallCampaign) -> RecallOut:
                      created_at=campaign.created_at, closed_at=campaign.closed_at)
 
 
+def _may_close(principal: Principal, campaign: RecallCampaign) -> bool:
+    """A regulator's recall is closed by a platform admin, or a regulator whose regions cover
+    every region the recall was ordered for; never by the company it binds."""
+    if not access.may_lift(campaign.ordered_by_role, principal.role):
+        return False
+    if access.side_of(campaign.ordered_by_role) != access.Side.REGULATOR:
+        return True
+    if principal.role == Role.PLATFORM_ADMIN:
+        return True
+    return bool(campaign.region_codes) and all(
+        any(region_covers(mine, theirs) for mine in principal.region_codes)
+        for theirs in campaign.region_codes)
+
+
 def close_recall(session: Session, principal: Principal, recall_id: uuid.UUID) -> RecallCampaign:
-    """Close: the cylinders still recalled by this campaign are released from it."""
+    """Close: the cylinders this campaign holds are released from it, unless another open
+    recall still holds them."""
     campaign = recall_for(session, principal, recall_id)
-    if principal.role not in RECALLERS:
-        raise Forbidden("Recalls are closed by whoever may order them")
+    if not _may_close(principal, campaign):
+        raise RegulatorHold("This recall was ordered by a regulator: only a regulator covering "
+                            "its regions or a platform admin closes it",
+                            taken_by=campaign.ordered_by_role or "unknown")
     if campaign.status == "closed":
         raise Conflict("This recall is already closed", reason="ALREADY_CLOSED")
     caught = select(col(RecallItem.cylinder_id)).where(col(RecallItem.recall_id) == campaign.id)
+    held_elsewhere = select(col(RecallItem.cylinder_id)).join(
+        RecallCampaign, col(RecallCampaign.id) == col(RecallItem.recall_id)).where(
+        col(RecallCampaign.status) == "open", col(RecallCampaign.id) != campaign.id)
     rows = session.exec(select(Cylinder).where(
-        col(Cylinder.id).in_(caught), col(Cylinder.recalled), col(Cylinder.status) == "active"
+        col(Cylinder.id).in_(caught), col(Cylinder.recalled), col(Cylinder.status) == "active",
+        col(Cylinder.id).not_in(held_elsewhere)
     ).with_for_update()).all()
     for c in rows:
         append_event(session, c, EventKind.RECALL_CLOSED, principal,

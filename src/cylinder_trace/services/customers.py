@@ -8,25 +8,26 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from .. import pii
+from ..domain.access import Action, Scope, scope_of
 from ..domain.identifiers import is_valid_id_number
 from ..errors import Forbidden, Invalid, NotFound
 from ..models import Customer, Cylinder, Deposit, Enterprise
-from ..principal import Principal, Role
+from ..principal import Principal, require_may
 from ..schemas_lifecycle import Contract, CustomerCreate, CustomerOut, DepositCreate
 from ..scope import visible
 from . import audit, registry
 
-MANAGERS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN})
-
 
 def _enterprise_for(session: Session, principal: Principal,
                     enterprise_id: uuid.UUID | None) -> Enterprise:
-    if principal.role not in MANAGERS:
-        raise Forbidden("Only enterprise admins and platform admins manage customers")
+    if scope_of(principal.role, Action.MANAGE_CUSTOMER) is None:
+        raise Forbidden("Only enterprise admins and platform admins manage customers",
+                        reason="ROLE_NOT_ALLOWED")
     enterprise = session.get(Enterprise, enterprise_id or principal.enterprise_id)
     if enterprise is None:
         raise Invalid("enterprise_id names no enterprise", field="enterprise_id")
-    if principal.role != Role.PLATFORM_ADMIN and enterprise.id != principal.enterprise_id:
+    if scope_of(principal.role, Action.MANAGE_CUSTOMER) != Scope.PLATFORM and \
+            enterprise.id != principal.enterprise_id:
         raise NotFound("No such record in your scope")
     return enterprise
 
@@ -68,8 +69,10 @@ def customer_for(session: Session, principal: Principal, customer_id: uuid.UUID)
 def search_customers(session: Session, principal: Principal, id_number: str | None,
                      phone: str | None) -> list[Customer]:
     """Exact look-up by the full ID number or phone (never by a fragment)."""
-    if principal.role not in MANAGERS:
-        raise Forbidden("Only enterprise admins and platform admins search customers")
+    scope = scope_of(principal.role, Action.SEARCH_CUSTOMERS)
+    if scope is None:
+        raise Forbidden("Only enterprise admins and platform admins search customers",
+                        reason="ROLE_NOT_ALLOWED")
     if not id_number and not phone:
         raise Invalid("give id_number or phone", reason="SEARCH_TERM_REQUIRED")
     query = select(Customer)
@@ -107,8 +110,7 @@ def customer_out(session: Session, c: Customer) -> CustomerOut:
 def add_deposit(session: Session, principal: Principal, customer_id: uuid.UUID,
                 body: DepositCreate) -> Deposit:
     customer = customer_for(session, principal, customer_id)
-    if principal.role not in MANAGERS:
-        raise Forbidden("Only enterprise admins and platform admins record deposits")
+    require_may(principal, Action.MANAGE_CUSTOMER, customer.enterprise_id, customer.region_code)
     cylinder_id = None
     if body.cylinder_code:
         cylinder_id = registry.cylinder_for(session, principal, body.cylinder_code).id

@@ -15,8 +15,9 @@ from sqlmodel import Session, col, select
 from .. import pii
 from ..config import get_settings
 from ..domain import licences as licence_rules
+from ..domain.access import Action
 from ..domain.checklists import checklist
-from ..domain.lifecycle import EventKind
+from ..domain.lifecycle import EventKind, not_deliverable, owned_or_entrusted
 from ..domain.status import PublicStatus
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import (
@@ -30,14 +31,13 @@ from ..models import (
     Vehicle,
     VehicleWorker,
 )
-from ..principal import Principal, Role
+from ..principal import Principal, Role, require_may
 from ..schemas_lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
 from ..scope import visible
 from . import messages, registry
+from .custody import move
 from .customers import customer_for
-from .events import append_event, lock_cylinders
-
-DISPATCHERS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN, Role.DELIVERY_WORKER})
+from .events import lock_cylinders, state_of
 
 
 def _problem(code: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -47,10 +47,9 @@ def _problem(code: str, detail: str, **extra: Any) -> dict[str, Any]:
 def dispatch(session: Session, principal: Principal, body: DeliveryCreate) -> Delivery:
     """Hand full cylinders to a certified worker in a permitted vehicle for one customer.
     Every refusal is listed, not only the first."""
-    if principal.role not in DISPATCHERS:
-        raise Forbidden("Only enterprise admins and delivery workers dispatch")
     today = registry.today()
     customer = customer_for(session, principal, body.customer_id)
+    require_may(principal, Action.DISPATCH, customer.enterprise_id, customer.region_code)
     eid = customer.enterprise_id
     problems: list[dict[str, Any]] = []
     enterprise = session.get(Enterprise, eid)
@@ -88,17 +87,8 @@ def dispatch(session: Session, principal: Principal, body: DeliveryCreate) -> De
     named = {code: registry.find_cylinder(session, code) for code in dict.fromkeys(body.codes)}
     lock_cylinders(session, [c.id for c in named.values() if c is not None and c.id])
     for code, c in named.items():
-        why = None
-        if c is None or (c.owner_enterprise_id != eid and c.entrusted_to_enterprise_id != eid):
-            why = "not a cylinder of this company"
-        elif c.status == "scrapped" or c.seized or c.recalled:
-            why = "scrapped, seized or recalled"
-        elif not c.filled or c.location_kind != "station":
-            why = "not full and at a station"
-        elif c.valve_type == "two_phase":
-            why = "a two-phase cylinder is never delivered"
-        elif registry.status_of(c, today) != PublicStatus.IN_SERVICE:
-            why = "overdue for inspection, failed it, or past its service life"
+        why = "not a cylinder of this company" if c is None else not_deliverable(
+            state_of(c), str(eid), today, registry.status_of(c, today) == PublicStatus.IN_SERVICE)
         if why:
             problems.append(_problem("CYLINDER_NOT_READY", why, cylinder=code))
         elif c is not None:
@@ -111,8 +101,8 @@ def dispatch(session: Session, principal: Principal, body: DeliveryCreate) -> De
                         station_id=uuid.UUID(cylinders[0].location_id or "") if cylinders
                         and cylinders[0].location_id else None)
     session.add(delivery)
-    for c in cylinders:
-        append_event(session, c, EventKind.DISPATCHED, principal, {
+    for c in sorted(cylinders, key=lambda c: c.id or 0):  # row locks in one order: no deadlock
+        move(session, principal, c, EventKind.DISPATCHED, {
             "delivery_id": str(delivery.id), "vehicle_id": str(body.vehicle_id),
             "worker_id": str(body.worker_id), "customer_id": str(customer.id)})
     return delivery
@@ -161,9 +151,8 @@ def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
     """The drop-off at the door: every cylinder scanned, the safety check, empties collected.
     Returns the delivery and the hazards found; the caller commits (and keeps the answer for an
     Idempotency-Key: api/deliveries.py)."""
-    if principal.role not in DISPATCHERS:
-        raise Forbidden("Only the delivery worker (or an admin) confirms a drop-off")
     delivery = delivery_for(session, principal, delivery_id, for_update=True)
+    require_may(principal, Action.CONFIRM_DELIVERY, delivery.enterprise_id, None)
     if delivery.status != "dispatched":
         raise Conflict("This delivery is already confirmed", reason="ALREADY_CONFIRMED")
     scanned = _codes(session, body.scans)
@@ -188,20 +177,22 @@ def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
     location = body.location.model_dump()
     for code in delivery.codes:
         c = registry.cylinder_for(session, principal, code, for_update=True)
-        append_event(session, c, EventKind.DELIVERED, principal, {
+        # seized or recalled on the truck: it is not handed over (CYLINDER_HELD)
+        move(session, principal, c, EventKind.DELIVERED, {
             "delivery_id": str(delivery.id), "customer_id": str(customer.id),
             "location": location, "safety_check_passed": body.safety_check.passed},
             occurred_at=now)
     for code in empties:
         c = registry.cylinder_for(session, principal, code, for_update=True)
-        if c.owner_enterprise_id != delivery.enterprise_id and \
-                c.entrusted_to_enterprise_id != delivery.enterprise_id:
+        if not owned_or_entrusted(delivery.enterprise_id, c.owner_enterprise_id,
+                                  c.entrusted_to_enterprise_id, c.entrusted_until,
+                                  registry.today()):
             raise Invalid(f"{code} is not this company's cylinder", field="empties",
                           reason="FOREIGN_EMPTY")
-        append_event(session, c, EventKind.RETURNED, principal, {
+        move(session, principal, c, EventKind.RETURNED, {
             "delivery_id": str(delivery.id), "customer_id": str(customer.id),
             "station_id": str(delivery.station_id) if delivery.station_id else None},
-            occurred_at=now)
+            to_enterprise_id=delivery.enterprise_id, occurred_at=now)
     hazards = []
     deadline = registry.today() + timedelta(days=get_settings().hazard_deadline_days)
     for item in body.safety_check.items:
@@ -307,23 +298,23 @@ def resend_code(session: Session, principal: Principal, delivery_id: uuid.UUID) 
 
 def return_cylinder(session: Session, principal: Principal, code: str,
                     body: ReturnCreate) -> Cylinder:
-    """An empty brought back without a delivery (a customer returns it at the station)."""
-    if principal.role not in (Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN, Role.OPERATOR,
-                              Role.DELIVERY_WORKER, Role.STATION):
-        raise Forbidden("Returns are recorded by the company's staff")
+    """An empty brought back without a delivery (a customer returns it at the station): to a
+    station of its owner, or of the company it is entrusted to while the entrustment lasts."""
     c = registry.cylinder_for(session, principal, code, for_update=True)
+    require_may(principal, Action.RETURN, c.owner_enterprise_id, c.region_code)
     station = session.get(Station, body.station_id)
-    if station is None or station.enterprise_id not in (c.owner_enterprise_id,
-                                                        c.entrusted_to_enterprise_id):
+    if station is None or not owned_or_entrusted(
+            station.enterprise_id, c.owner_enterprise_id, c.entrusted_to_enterprise_id,
+            c.entrusted_until, registry.today()):
         raise Invalid("station_id is not a station of the cylinder's company",
                       field="station_id", reason="FOREIGN_STATION")
     if c.location_kind == "station" and c.location_id == str(station.id) and not c.filled:
         # already back here, empty: a second tap (or a retry) is the same return, not another
         return c
-    append_event(session, c, EventKind.RETURNED, principal, {
+    move(session, principal, c, EventKind.RETURNED, {
         "station_id": str(station.id),
         "customer_id": str(body.customer_id) if body.customer_id else c.location_id
-        if c.location_kind == "customer" else None})
+        if c.location_kind == "customer" else None}, to_enterprise_id=station.enterprise_id)
     return c
 
 
@@ -353,8 +344,7 @@ def close_hazard(session: Session, principal: Principal, hazard_id: uuid.UUID,
     if hazard is None:
         raise NotFound("No such hazard")
     principal.require_sees(hazard.enterprise_id, hazard.region_code)
-    if principal.role not in DISPATCHERS:
-        raise Forbidden("Hazards are closed out by the company's staff")
+    require_may(principal, Action.CLOSE_HAZARD, hazard.enterprise_id, hazard.region_code)
     if hazard.status == "closed":
         raise Conflict("This hazard is already closed", reason="ALREADY_CLOSED")
     hazard.status = "closed"

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from ..config import get_settings
+from ..domain.access import Action, scope_of
 from ..domain.lifecycle import EventKind
-from ..domain.reasons import ReasonCode, as_dict
-from ..domain.rules import assess_fill
+from ..domain.reasons import FillFlag, ReasonCode, as_dict
+from ..domain.rules import OperatorFacts, assess_fill, operator_certified
 from ..errors import Conflict, DomainError, Forbidden, NotFound
-from ..models import AppUser, Cylinder, Fill, FillAuthorization
+from ..models import AppUser, Cylinder, Fill, FillAuthorization, Station
 from ..observe import FILLS
-from ..principal import Principal, Role
+from ..principal import Principal
 from ..schemas_fills import FillCreate
-from . import idempotency
+from . import idempotency, registry
 from .events import append_event, lock_cylinder
+from .notifications import notify
 
 
 class PreFillCheckFailed(DomainError):
@@ -47,6 +49,33 @@ def _authorization(session: Session, principal: Principal, body: FillCreate,
     return auth
 
 
+def _certified(operator: AppUser | None, principal: Principal, today: date) -> bool:
+    """The badge on the record held to the rule of authorization (``rules.operator_certified``).
+    The fill has happened by the time it is reported, so a failing badge flags the record (kept,
+    and seen by regulators in the history) instead of refusing it: refusing would lose the
+    evidence of a fill that took place."""
+    if operator is None or principal.enterprise_id is None:
+        return False
+    facts = OperatorFacts(known=True, enterprise_id=operator.enterprise_id,
+                          active=operator.active,
+                          certificate_valid_until=operator.certificate_valid_until)
+    return operator_certified(facts, principal.enterprise_id, today)
+
+
+def _tell_regulator(session: Session, fill: Fill, cylinder: Cylinder, badge: str | None) -> None:
+    """A fill under a badge that is not a certified operator of the station's company: the
+    station's region and company hear of it (notifications and webhooks), in this transaction."""
+    station = session.get(Station, fill.station_id)
+    notify(session, "fill_operator_not_certified", str(fill.id),
+           enterprise_id=station.enterprise_id if station else None,
+           region_code=station.region_code if station else cylinder.region_code,
+           title_zh=f"气瓶 {cylinder.code} 由无有效资质的充装人员充装",
+           title_en=f"Cylinder {cylinder.code} filled under a badge that is not a certified "
+                    "operator of the station's company",
+           payload={"fill_id": str(fill.id), "code": cylinder.code,
+                    "station_id": str(fill.station_id), "badge": badge})
+
+
 def fill_out(fill: Fill, code: str) -> dict[str, Any]:
     return {
         "id": str(fill.id),
@@ -66,7 +95,7 @@ def record_fill(
     session: Session, principal: Principal, body: FillCreate, idempotency_key: str | None
 ) -> tuple[int, dict[str, Any]]:
     """The fill record (201) or, on a failed pre-fill check, the refusal (409), both kept."""
-    if principal.role != Role.STATION:
+    if scope_of(principal.role, Action.RECORD_FILL) is None:
         raise Forbidden("Fills are reported by the station's appliance (X-API-Key)")
     key = idempotency.check_key(idempotency_key)
     req_hash = idempotency.request_hash(body.model_dump(mode="json"))
@@ -80,17 +109,20 @@ def record_fill(
     cylinder = lock_cylinder(session, auth.cylinder_id)
     assert cylinder is not None
     operator_id = auth.operator_id
+    operator_flag: tuple[FillFlag, ...] = ()
     if body.operator:
         operator = session.exec(
             select(AppUser).where(col(AppUser.badge) == body.operator)).first()
         operator_id = operator.id if operator else None
+        if not _certified(operator, principal, registry.today()):
+            operator_flag = (FillFlag.OPERATOR_NOT_CERTIFIED,)
     auth.closed_at = now
     auth.status = "used"
     session.add(auth)
     if body.pre_fill_check is not None and not body.pre_fill_check.passed:
         return _refuse(session, principal, cylinder, auth, body, scope, key, req_hash)
     flags = assess_fill(body.net_kg, body.gross_kg, cylinder.max_fill_kg, cylinder.tare_kg,
-                        get_settings().tare_tolerance_kg)
+                        get_settings().tare_tolerance_kg) + operator_flag
     fill = Fill(authorization_id=auth.id, cylinder_id=cylinder.id or 0,
                 station_id=auth.station_id, operator_id=operator_id, net_kg=body.net_kg,
                 gross_kg=body.gross_kg, gas_batch=body.gas_batch,
@@ -107,6 +139,8 @@ def record_fill(
         "flags": [str(f) for f in flags],
         "pre_fill_check": body.pre_fill_check.model_dump() if body.pre_fill_check else None,
     }, station_id=auth.station_id, occurred_at=now)
+    if operator_flag:
+        _tell_regulator(session, fill, cylinder, body.operator)
     answer = fill_out(fill, cylinder.code)
     for flag in flags or ("none",):
         FILLS.labels(str(flag)).inc()

@@ -11,18 +11,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ..domain import licences as rules
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..domain.access import Action
+from ..errors import Conflict, Invalid, NotFound
 from ..models import EnforcementRecord, Enterprise, LicenceChange, Station
-from ..principal import Principal, Role
+from ..principal import Principal, require_allowed
 from . import audit, registry
 from .notifications import notify
 from .reminders import local_day
-
-
-def _regulator(principal: Principal) -> None:
-    if principal.role not in (Role.REGULATOR, Role.PLATFORM_ADMIN):
-        raise Forbidden("Licences and enforcement are the regulators'",
-                        reason="REGULATORS_ONLY")
 
 
 def _target(session: Session, principal: Principal, enterprise_id: uuid.UUID,
@@ -56,7 +51,7 @@ def change_licence(
     action: str, reason: str, effective_on: date | None = None, number: str | None = None,
     valid_until: date | None = None, station_id: uuid.UUID | None = None,
 ) -> LicenceChange:
-    _regulator(principal)
+    require_allowed(principal, Action.CHANGE_LICENCE)
     try:
         kind, act = rules.LicenceKind(licence), rules.LicenceAction(action)
     except ValueError as exc:
@@ -161,7 +156,7 @@ def record_enforcement(
     session: Session, principal: Principal, enterprise_id: uuid.UUID, *, kind: str,
     decided_on: date, reason: str, document_number: str | None, amount_yuan: int | None,
 ) -> EnforcementRecord:
-    _regulator(principal)
+    require_allowed(principal, Action.RECORD_ENFORCEMENT)
     try:
         k = rules.EnforcementKind(kind)
     except ValueError as exc:

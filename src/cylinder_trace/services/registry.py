@@ -15,18 +15,15 @@ from sqlmodel import Session, col, select
 
 from ..config import get_settings
 from ..domain import codes, models_spec
+from ..domain.access import Action, scope_of
 from ..domain.lifecycle import EventKind
 from ..domain.policy import policy_for
 from ..domain.status import PublicStatus, StatusFacts, public_status
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import Cylinder, Enterprise, Station
-from ..principal import Principal, Role
+from ..principal import Principal, may, require_may
 from ..schemas_registry import CylinderCreate, InspectionCreate, TagBind
 from .events import append_event, lock_cylinder
-
-REGISTRARS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN})
-INSPECTORS = frozenset({Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN, Role.INSPECTOR})
-
 
 # --- codes: keys, hosts, QR text --------------------------------------------------------------
 
@@ -138,9 +135,11 @@ def cylinder_for(
 
 # --- registration ------------------------------------------------------------------------------
 
-def owner_for(session: Session, principal: Principal, owner_id: uuid.UUID | None) -> Enterprise:
-    if principal.role not in REGISTRARS:
-        raise Forbidden("Only enterprise admins and platform admins register cylinders")
+def owner_for(session: Session, principal: Principal, owner_id: uuid.UUID | None,
+              action: Action = Action.REGISTER) -> Enterprise:
+    if scope_of(principal.role, action) is None:
+        raise Forbidden("Only enterprise admins and platform admins register cylinders",
+                        reason="ROLE_NOT_ALLOWED")
     owner_id = owner_id or principal.enterprise_id
     if owner_id is None:
         raise Invalid("owner_enterprise_id is required", reason="OWNER_REQUIRED")
@@ -148,8 +147,9 @@ def owner_for(session: Session, principal: Principal, owner_id: uuid.UUID | None
     if enterprise is None:
         raise NotFound("No such enterprise")
     principal.require_sees(enterprise.id, enterprise.region_code)
-    if principal.role != Role.PLATFORM_ADMIN and principal.enterprise_id != enterprise.id:
-        raise Forbidden("An enterprise registers only its own cylinders (自有产权)")
+    if not may(principal, action, enterprise.id, enterprise.region_code):
+        raise Forbidden("An enterprise registers only its own cylinders (自有产权)",
+                        reason="OUT_OF_SCOPE")
     return enterprise
 
 
@@ -304,9 +304,8 @@ def _iso(value: Any) -> Any:
 
 def bind_tag(session: Session, principal: Principal, code: str, body: TagBind) -> Cylinder:
     """Bind or replace the RFID tag; the history keeps the old one (one tag, one cylinder)."""
-    if principal.role not in REGISTRARS:
-        raise Forbidden("Only enterprise admins and platform admins bind tags")
     cylinder = cylinder_for(session, principal, code, for_update=True)
+    require_may(principal, Action.BIND_TAG, cylinder.owner_enterprise_id, cylinder.region_code)
     tag_id = codes.normalize_tag_id(body.rfid)
     if tag_id is None:
         raise Invalid("rfid is not a tag id (8-64 hex digits)", field="rfid", reason="BAD_TAG_ID")
@@ -329,9 +328,9 @@ def record_inspection(
     session: Session, principal: Principal, code: str, body: InspectionCreate
 ) -> Cylinder:
     """A periodic inspection (GB/T 8334): the agency's next due date wins over the interval."""
-    if principal.role not in INSPECTORS:
-        raise Forbidden("Only inspectors and admins record inspections")
     cylinder = cylinder_for(session, principal, code, for_update=True)
+    require_may(principal, Action.RECORD_INSPECTION, cylinder.owner_enterprise_id,
+                cylinder.region_code)
     if body.inspected_on > today():
         raise Invalid("inspected_on is in the future", field="inspected_on",
                       reason="DATE_IN_FUTURE")

@@ -17,10 +17,11 @@ from sqlmodel import Session, col, select
 from .. import pii
 from ..config import get_settings
 from ..domain import reports as rules
+from ..domain.access import Action
 from ..domain.identifiers import is_valid_region_code
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..models import Enterprise, PublicReport, ReportPhoto
-from ..principal import Principal, Role
+from ..principal import Principal, require_allowed, require_may
 from ..scope import visible
 from . import audit, registry
 from .notifications import notify
@@ -137,8 +138,8 @@ def public_view(session: Session, reference: str) -> dict[str, Any]:
 
 
 def _may_handle(principal: Principal) -> None:
-    if principal.role not in (Role.REGULATOR, Role.PLATFORM_ADMIN):
-        raise Forbidden("Reports are handled by regulators", reason="REPORTS_REGULATORS_ONLY")
+    """Reports are read by those who handle them (the companies they may be about do not)."""
+    require_allowed(principal, Action.ANSWER_REPORT)
 
 
 def listing(session: Session, principal: Principal, status: str | None = None,
@@ -221,8 +222,8 @@ def set_public_contacts(session: Session, principal: Principal, enterprise_id: u
     if enterprise is None:
         raise NotFound("No such enterprise")
     principal.require_sees(enterprise.id, enterprise.region_code)
-    if principal.role not in (Role.ENTERPRISE_ADMIN, Role.PLATFORM_ADMIN):
-        raise Forbidden("Only the company's admin sets its public numbers")
+    require_allowed(principal, Action.SET_PUBLIC_CONTACTS)
+    require_may(principal, Action.SET_PUBLIC_CONTACTS, enterprise.id, enterprise.region_code)
     for value in (complaint_phone, emergency_phone):
         v = _clean(value, 30)
         if v is not None and not all(ch.isdigit() or ch in "+- " for ch in v):
