@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Redocly CLI (pinned) for the OpenAPI lint of tests/contract; without npm that test skips.
+LINT_DIR   := tools/openapi-lint
+LINT_STAMP := $(LINT_DIR)/node_modules/.installed
 
 .PHONY: run test lint check bootstrap system-deps demo bench clean vendor-js
 
-bootstrap: $(STAMP)
+bootstrap: $(STAMP) $(LINT_STAMP)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed / 需要 Python 3.11 及以上")'
@@ -15,6 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@$(MAKE) --no-print-directory system-deps
 	@touch $(STAMP)
+
+$(LINT_STAMP): $(LINT_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		(cd $(LINT_DIR) && npm ci --no-audit --no-fund --silent && touch node_modules/.installed) \
+		|| echo "note: Redocly CLI could not be installed; the OpenAPI lint test will skip"; \
+	else echo "note: no npm; the OpenAPI lint test will skip"; fi
 
 # Optional system packages, installed when we can (root with apt-get), else skipped with a note:
 # libzbar0 (pyzbar, a fallback decoder; the code does without it), Debian's chromium and CJK

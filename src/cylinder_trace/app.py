@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from .api.openapi import install_openapi, operation_id
 from .config import get_settings
 from .db import dispose_engine, init_engine
 from .errors import install_error_handlers
@@ -56,7 +57,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         summary="LPG cylinder traceability: one cylinder, one code (一瓶一码)",
         version="0.1.0",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
+    install_openapi(app)
     install_error_handlers(app)
 
     app.add_middleware(SecurityHeaders)
@@ -88,6 +91,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         public,
         reports,
         stats,
+        supervision,
         web,
     )
 
@@ -105,6 +109,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(public.router)
     app.include_router(reports.router)
     app.include_router(licences.router)
+    app.include_router(supervision.router)
     app.include_router(licences.pages)
     app.include_router(reports.pages)
     app.include_router(web.router)

@@ -14,14 +14,15 @@ from sqlmodel import col
 
 from .config import get_settings
 from .db import SessionDep
-from .domain.access import Action, Scope, scope_of
-from .errors import AccountDisabled, Forbidden, KeyDisabled, NotAuthenticated, SessionEnded
+from .domain.access import Action, Scope
+from .errors import AccountDisabled, KeyDisabled, NotAuthenticated, SessionEnded
 from .models import ApiKey, AppUser, Enterprise, Station, UserSession
 from .principal import (  # re-exported (plain values)
     ENTERPRISE_ROLES,
     Principal,
     Role,
     may,
+    require_allowed,
     require_may,
 )
 from .security import api_key_hash, read_token
@@ -77,6 +78,7 @@ def principal_for_token(session: SessionDep, token: str) -> Principal:
         enterprise_id=user.enterprise_id,
         region_codes=tuple(user.region_codes or ()),
         username=user.username,
+        department=user.department,
         extra={"session_id": str(session_id)},
     )
 
@@ -129,9 +131,7 @@ def allowed(action: Action) -> Callable[[Principal], Principal]:
     ``require_may``. The action is kept on the function so a test can find every route's."""
 
     def _check(principal: CurrentPrincipal) -> Principal:
-        if scope_of(principal.role, action) is None:
-            raise Forbidden(f"A {principal.role.value} may not {action.value.replace('_', ' ')}",
-                            reason="ROLE_NOT_ALLOWED", action=action.value)
+        require_allowed(principal, action)  # the row, and a regulator's department
         return principal
 
     _check.action = action  # type: ignore[attr-defined]

@@ -95,6 +95,8 @@ class AppUser(SQLModel, table=True):
     username: str = Field(unique=True)
     password_hash: str
     role: str = Field(index=True)
+    # a regulator's department (domain.access.Department); none for other roles
+    department: str | None = Field(default=None, max_length=16)
     enterprise_id: uuid.UUID | None = _fk("enterprise.id", nullable=True)
     region_codes: list[str] = Field(
         default_factory=list,
@@ -612,6 +614,8 @@ class PublicReport(SQLModel, table=True):
     contact_name: str | None = Field(default=None, max_length=60)
     contact_phone_enc: str | None = None
     status: str = Field(default="open", max_length=12)
+    # the department handling it now (线索移交 moves it; both sides keep seeing it)
+    department: str = Field(default="market", max_length=16)
     answer: str | None = Field(default=None, max_length=2000)
     answered_by: str | None = Field(default=None, max_length=60)
     answered_at: datetime | None = _ts(nullable=True, default_now=False)
@@ -719,5 +723,78 @@ class StockDeclaration(SQLModel, table=True):
     region_code: str = Field(max_length=6)
     declared_stock: int
     declared_on: date
+    actor: str = Field(max_length=60)
+    created_at: datetime | None = _ts()
+
+
+class SupervisionVisit(SQLModel, table=True):
+    """A regulator's inspection of a station, a company or a delivery point: who (real name,
+    signed), when, findings by item, the deadline to rectify, and its re-inspection."""
+
+    __tablename__ = "supervision_visit"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    subject: str = Field(max_length=16)
+    enterprise_id: uuid.UUID = _fk("enterprise.id")
+    station_id: uuid.UUID | None = _fk("station.id", nullable=True, index=False)
+    customer_id: uuid.UUID | None = _fk("customer.id", nullable=True, index=False)
+    region_code: str = Field(max_length=6, index=True)
+    visited_on: date
+    inspector_id: uuid.UUID = Field(foreign_key="app_user.id")
+    inspector_name: str = Field(max_length=60)
+    department: str | None = Field(default=None, max_length=16)
+    signed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    findings: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    rectify_by: date | None = None
+    status: str = Field(max_length=12)
+    reinspection_of: uuid.UUID | None = _fk("supervision_visit.id", nullable=True, index=False)
+    reinspected_by_visit: uuid.UUID | None = None
+    created_at: datetime | None = _ts()
+
+
+class SupervisionPhoto(SQLModel, table=True):
+    __tablename__ = "supervision_photo"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    visit_id: uuid.UUID = _fk("supervision_visit.id")
+    media_type: str = Field(max_length=20)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime | None = _ts()
+
+
+class MajorHazard(SQLModel, table=True):
+    """A major hazard (重大隐患) a visit found, followed under 五定 to its close-out."""
+
+    __tablename__ = "major_hazard"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    visit_id: uuid.UUID = _fk("supervision_visit.id")
+    enterprise_id: uuid.UUID = _fk("enterprise.id")
+    region_code: str = Field(max_length=6)
+    item: str = Field(max_length=64)
+    description: str = Field(max_length=1000)
+    responsible_person: str | None = Field(default=None, max_length=60)
+    measures: str | None = Field(default=None, max_length=2000)
+    funds_yuan: int | None = None
+    deadline: date | None = None
+    contingency_plan: str | None = Field(default=None, max_length=2000)
+    status: str = Field(default="open", max_length=12)  # open | closed
+    closed_at: datetime | None = _ts(nullable=True, default_now=False)
+    closed_by: str | None = Field(default=None, max_length=60)
+    close_note: str | None = Field(default=None, max_length=1000)
+    created_at: datetime | None = _ts()
+
+
+class CaseHandover(SQLModel, table=True):
+    """A case handed from one department to another (线索移交): both keep seeing it."""
+
+    __tablename__ = "case_handover"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    report_id: uuid.UUID = _fk("public_report.id")
+    from_department: str = Field(max_length=16)
+    to_department: str = Field(max_length=16)
+    note: str = Field(max_length=1000)
     actor: str = Field(max_length=60)
     created_at: datetime | None = _ts()

@@ -10,7 +10,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from .domain.access import ENTERPRISE_ROLES, Action, Role, Scope, scope_of
+from .domain.access import (
+    ENTERPRISE_ROLES,
+    Action,
+    Role,
+    Scope,
+    department_allows,
+    scope_of,
+)
 from .domain.identifiers import region_prefix
 from .errors import Forbidden
 
@@ -48,6 +55,7 @@ class Principal:
     enterprise_id: uuid.UUID | None = None
     region_codes: tuple[str, ...] = ()
     station_id: uuid.UUID | None = None
+    department: str | None = None  # a regulator's (domain.access.Department)
     username: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -94,13 +102,17 @@ def require_allowed(principal: Principal, action: Action) -> None:
     if scope_of(principal.role, action) is None:
         raise Forbidden(f"A {principal.role.value} may not {action.value.replace('_', ' ')}",
                         reason="ROLE_NOT_ALLOWED", action=action.value)
+    if not department_allows(principal.role, principal.department, action):
+        raise Forbidden(f"The {principal.department or 'market'} department may not "
+                        f"{action.value.replace('_', ' ')}", reason="DEPARTMENT_NOT_ALLOWED",
+                        action=action.value)
 
 
 def may(principal: Principal, action: Action, enterprise_id: uuid.UUID | None,
         region_code: str | None) -> bool:
     """Whether the caller may do ``action`` to a target of this enterprise in this region."""
     scope = scope_of(principal.role, action)
-    if scope is None:
+    if scope is None or not department_allows(principal.role, principal.department, action):
         return False
     if scope == Scope.PLATFORM:
         return True

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .domain.access import Department
 from .domain.identifiers import is_valid_credit_code, is_valid_region_code
 from .principal import Role
 
@@ -122,6 +123,9 @@ class UserCreate(Strict):
     region_codes: list[str] = Field(default_factory=list, max_length=50)
     certificate: Certificate | None = None
     badge: str | None = Field(default=None, max_length=64)
+    department: Department | None = Field(
+        default=None, description="a regulator's: market (default), housing, transport, "
+        "emergency, fire")
 
     @field_validator("role")
     @classmethod
@@ -140,6 +144,7 @@ class UserOut(BaseModel):
     id: uuid.UUID
     username: str
     role: str
+    department: str | None = None
     enterprise_id: uuid.UUID | None
     region_codes: list[str]
     certificate: Certificate | None

@@ -137,7 +137,12 @@ def test_a_revoked_operating_licence_stops_dispatch(world: Any, co: Any) -> None
     eid = co["e"]["id"]
     cust = customer(world, co)
     c = full_cylinder(world, co)
-    reg = world.user("regulator", region_codes=["500000"])
+    market = world.user("regulator", region_codes=["500000"])
+    refused = world.client.post(f"/api/v1/enterprises/{eid}/licences/operating/changes",
+                                headers=market["headers"], json={"action": "revoke",
+                                                                 "reason": "超范围经营"})
+    assert assert_problem(refused, 403)["reason"] == "DEPARTMENT_NOT_ALLOWED"
+    reg = world.user("regulator", region_codes=["500000"], department="housing")
     r = world.client.post(f"/api/v1/enterprises/{eid}/licences/operating/changes",
                           headers=reg["headers"], json={
                               "action": "renew", "reason": "核发", "number": "JY-1",
@@ -174,3 +179,28 @@ def test_enforcement_is_recorded_by_regulators_and_read_by_the_company(world: An
                           422)["reason"] == "ENFORCEMENT_AMOUNT"
     future = {**summons, "decided_on": str(today() + timedelta(days=9))}
     assert_problem(world.client.post(url, json=future, headers=reg["headers"]), 422)
+
+
+def test_a_transport_regulator_cannot_seize_lock_or_suspend(world: Any) -> None:
+    e = world.enterprise()
+    s = world.station(e["id"])
+    c = world.cylinder(e["id"], **GOOD)
+    transport = world.user("regulator", region_codes=["500000"], department="transport")
+    assert transport["department"] == "transport"
+    for method, url, body in (
+            ("POST", f"/api/v1/cylinders/{c['code']}/seizure", {"reason": "查扣"}),
+            ("POST", f"/api/v1/stations/{s['id']}/lock", {"reason": "锁定"}),
+            ("POST", f"/api/v1/enterprises/{e['id']}/licences/filling/changes",
+             {"action": "suspend", "reason": "暂停"})):
+        r = world.client.request(method, url, json=body, headers=transport["headers"])
+        assert assert_problem(r, 403)["reason"] == "DEPARTMENT_NOT_ALLOWED", url
+    # what every department does: read, and record its own enforcement
+    assert world.client.get(f"/api/v1/cylinders/{c['code']}",
+                            headers=transport["headers"]).status_code == 200
+    r = world.client.post(f"/api/v1/enterprises/{e['id']}/enforcement", headers=transport[
+        "headers"], json={"kind": "warning", "decided_on": str(today()), "reason": "车辆未标识"})
+    assert r.status_code == 201, r.text
+    bad = world.client.post("/api/v1/users", headers=world.admin, json={
+        "username": "op-dept", "password": "correct-horse-battery", "role": "enterprise_admin",
+        "enterprise_id": e["id"], "department": "fire"})
+    assert assert_problem(bad, 422)["reason"] == "NO_DEPARTMENT_FOR_ROLE"

@@ -210,3 +210,39 @@ def test_reports_from_one_address_are_rate_limited(strict_client: TestClient) ->
     assert codes == [201, 201, 429]
     # looking a case up is the public bucket's, not the report bucket's
     assert strict_client.get(f"{REPORT}/JB-20260101-00000000").status_code == 404
+
+
+def test_a_case_handed_to_another_department_shows_in_both(world: Any) -> None:
+    e = world.enterprise()
+    c = world.cylinder(e["id"])
+    send(world.client, code=c["code"], kind="unsafe_delivery",
+         description="送气车辆无危险品标志 an unmarked delivery van")
+    market = world.user("regulator", region_codes=["500000"])
+    transport = world.user("regulator", region_codes=["500000"], department="transport")
+    fire = world.user("regulator", region_codes=["500000"], department="fire")
+    assert world.client.get("/api/v1/reports", headers=transport["headers"]).json() == []
+    [case] = world.client.get("/api/v1/reports", headers=market["headers"]).json()
+    assert case["department"] == "market"
+    url = f"/api/v1/reports/{case['id']}"
+    moved = world.client.post(f"{url}/handover", headers=market["headers"],
+                              json={"to_department": "transport", "note": "车辆问题，移交交通"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["department"] == "transport"
+    assert [h["to_department"] for h in moved.json()["handovers"]] == ["transport"]
+    # both sides see it and its state; a third department does not
+    for who in (market, transport):
+        [seen] = world.client.get("/api/v1/reports", headers=who["headers"]).json()
+        assert seen["id"] == case["id"] and seen["department"] == "transport"
+    assert world.client.get("/api/v1/reports", headers=fire["headers"]).json() == []
+    assert_problem(world.client.get(url, headers=fire["headers"]), 404)
+    # the holder answers; the department that handed it over no longer does
+    r = world.client.post(f"{url}/answer", json={"status": "verifying"}, headers=market["headers"])
+    assert assert_problem(r, 403)["reason"] == "NOT_YOUR_CASE"
+    done = world.client.post(f"{url}/answer", json={"status": "answered", "answer": "已立案查处"},
+                             headers=transport["headers"])
+    assert done.status_code == 200
+    seen = world.client.get(url, headers=market["headers"]).json()
+    assert seen["status"] == "answered"
+    again = world.client.post(f"{url}/handover", headers=transport["headers"],
+                              json={"to_department": "fire", "note": "再移交"})
+    assert assert_problem(again, 409)["reason"] == "REPORT_STATE"

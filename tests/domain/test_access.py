@@ -74,6 +74,7 @@ EXPECTED: dict[Action, tuple[dict[Role, Scope], Action | None]] = {
     Action.RECORD_VISIT: ({PA: ALL, RG: REGION}, None),
     Action.FIX_FIVE: ({PA: ALL, EA: OWN, RG: REGION}, None),
     Action.CLOSE_MAJOR_HAZARD: ({PA: ALL, RG: REGION}, None),
+    Action.HAND_OVER_CASE: ({PA: ALL, RG: REGION}, None),
     Action.READ: ({PA: ALL, EA: OWN, OP: OWN, DW: OWN, IN: REGION, RG: REGION, ST: OWN}, None),
 }
 
@@ -270,3 +271,20 @@ def test_docs_security_prints_the_table_from_the_code() -> None:
         SECURITY.write_text(text, encoding="utf-8")
     printed = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert printed == access.markdown_table().strip(), "docs/security.md is out of date"
+
+
+def test_departments_narrow_a_regulators_rows() -> None:
+    """A transport regulator reads and records its own enforcement but neither seizes nor
+    locks; the market regulator does both; other roles are not narrowed."""
+    from cylinder_trace.domain.access import Department, department_allows
+
+    assert not department_allows(RG, "transport", Action.SEIZE)
+    assert not department_allows(RG, "transport", Action.LOCK_STATION)
+    assert department_allows(RG, "transport", Action.RECORD_ENFORCEMENT)
+    assert department_allows(RG, None, Action.SEIZE)  # recorded before departments: market
+    assert department_allows(RG, "housing", Action.CHANGE_LICENCE)
+    assert not department_allows(RG, "fire", Action.CHANGE_LICENCE)
+    assert department_allows(EA, "transport", Action.SEIZE)  # not a regulator: no narrowing
+    for d in Department:
+        assert department_allows(RG, d.value, Action.READ)
+        assert department_allows(RG, d.value, Action.HAND_OVER_CASE)

@@ -72,6 +72,7 @@ def user_out(u: AppUser) -> UserOut:
         id=u.id,
         username=u.username,
         role=u.role,
+        department=u.department,
         enterprise_id=u.enterprise_id,
         region_codes=list(u.region_codes or []),
         certificate=cert,

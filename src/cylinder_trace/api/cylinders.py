@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 
 from .. import labels
@@ -26,6 +26,7 @@ from ..schemas_registry import (
     InspectionCreate,
     TagBind,
 )
+from ..schemas_reports import EpcisDocument
 from ..services import importer, registry
 from ..services.history import chain_head, history_page
 from ..services.search import CylinderQuery, search
@@ -96,11 +97,11 @@ async def import_cylinders(
     session: SessionDep,
     principal: CurrentPrincipal,
     owner_enterprise_id: uuid.UUID | None = None,
-    content_type: Annotated[str | None, Header()] = None,
 ) -> ImportReport:
     """Bulk registration from CSV (UTF-8, with or without BOM, header row). Valid rows go in,
     invalid rows are listed with the reason; all in one transaction."""
     data = await request.body()
+    content_type = request.headers.get("content-type")  # the body is declared in api/openapi.py
     if content_type and content_type.startswith("multipart/form-data"):
         form = await request.form()
         upload = form.get("file")
@@ -189,6 +190,19 @@ def record_inspection(
     return cylinder_out(cylinder)
 
 
+EPCIS_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "model": EpcisDocument, "content": {"application/ld+json": {}},
+    "description": "GS1 EPCIS 2.0 JSON-LD; `Accept: application/json` gets the same document "
+                   "labelled application/json"}}
+
+
+def epcis_media_type(request: Request) -> str:
+    """JSON-LD unless the client asks for plain JSON only (a generic JSON client)."""
+    accept = request.headers.get("accept", "")
+    plain = "application/json" in accept and "application/ld+json" not in accept
+    return "application/json" if plain else "application/ld+json"
+
+
 def _caption(session: SessionDep, c: Cylinder) -> list[str]:
     owner = session.get(Enterprise, c.owner_enterprise_id)
     return [c.code, owner.name if owner else ""]
@@ -237,9 +251,9 @@ def label_sheet(
                     headers={"X-Sheet-Pages": str(len(pages))})
 
 
-@router.get("/cylinders/{code}/epcis", tags=["exports"],
-            responses={200: {"content": {"application/ld+json": {}}}})
-def epcis_export(code: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
+@router.get("/cylinders/{code}/epcis", tags=["exports"], responses=EPCIS_RESPONSES)
+def epcis_export(code: str, request: Request, session: SessionDep,
+                 principal: CurrentPrincipal) -> Response:
     """The cylinder's whole history as a GS1 EPCIS 2.0 JSON-LD document; `ct:chainHead` lets a
     regulator check a copy against the service (`cylinder-trace verify`)."""
     import json
@@ -256,7 +270,7 @@ def epcis_export(code: str, session: SessionDep, principal: CurrentPrincipal) ->
               for e in events_of(session, c.id or 0)]
     doc = epcis.document(events, datetime.now(UTC), chain_head(session, c.id or 0))
     return Response(json.dumps(doc, ensure_ascii=False, default=str),
-                    media_type="application/ld+json")
+                    media_type=epcis_media_type(request))
 
 
 @router.get("/cylinders.csv", tags=["exports"], response_class=Response,
@@ -290,9 +304,9 @@ def csv_export(session: SessionDep, principal: Principal, query: CylinderQuery) 
                                       "X-Total-Count": str(total)})
 
 
-@router.get("/epcis/events", tags=["exports"],
-            responses={200: {"content": {"application/ld+json": {}}}})
+@router.get("/epcis/events", tags=["exports"], responses=EPCIS_RESPONSES)
 def epcis_period(
+    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
     since: Annotated[date, Query(description="first day (Asia/Shanghai), inclusive")],
@@ -347,5 +361,5 @@ def epcis_period(
                 first = False
         yield "]" + closing
 
-    return StreamingResponse(chunks(), media_type="application/ld+json", headers={
+    return StreamingResponse(chunks(), media_type=epcis_media_type(request), headers={
         "Content-Disposition": f'attachment; filename="epcis-{since}-{until}.jsonld"'})

@@ -26,6 +26,7 @@ from ..schemas_lifecycle import (
     ReturnCreate,
 )
 from ..schemas_registry import CylinderOut
+from ..schemas_reports import ChecklistItem
 from ..scope import visible
 from ..services import customers, delivery, idempotency, registry
 from .cylinders import cylinder_out
@@ -98,7 +99,7 @@ def add_deposit(customer_id: uuid.UUID, body: DepositCreate, session: SessionDep
                                                                   customer_id))
 
 
-@router.get("/checklists/{kind}", tags=["deliveries"])
+@router.get("/checklists/{kind}", tags=["deliveries"], response_model=list[ChecklistItem])
 def get_checklist(kind: Literal["resident", "non_resident"]) -> list[dict[str, str]]:
     """The door-step safety checklist (随瓶安检) for a kind of customer."""
     return [{"item": k, "zh": zh, "en": en} for k, (zh, en) in checklist(kind).items()]

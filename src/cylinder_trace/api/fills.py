@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from ..auth import Action, CurrentPrincipal, acts
+from ..auth import (
+    Action,
+    CurrentPrincipal,
+    Principal,
+    api_key_scheme,
+    principal_for_api_key,
+    require_allowed,
+)
 from ..db import SessionDep
 from ..errors import PROBLEM_JSON, Forbidden, NotAuthenticated
 from ..schemas_fills import FillAuthorizationOut, FillAuthorizationRequest, FillCreate, FillOut
+from ..schemas_reports import UnregisteredScanOut
 from ..services import filling
 from ..services.authorizing import Authorizer, ScanRequest, key_hash
 
@@ -22,12 +30,38 @@ _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _no_station_key(request: Request, what: str) -> NoReturn:
+    if request.headers.get("authorization"):  # a person's token: the row has no such role
+        raise Forbidden(f"{what} by a station's appliance (X-API-Key)", reason="ROLE_NOT_ALLOWED")
+    raise NotAuthenticated("Send the station's X-API-Key")
+
+
+def station_principal(request: Request, session: SessionDep,
+                      key: Annotated[str | None, Depends(api_key_scheme)]) -> Principal:
+    """The calling station, for routes only its appliance calls (a person's token: 403)."""
+    if not key:
+        _no_station_key(request, "Fills are recorded")
+    principal = principal_for_api_key(session, key)
+    request.state.principal = principal
+    return principal
+
+
+def _station_acts(action: Action) -> Any:
+    """``acts`` for the routes only a station key calls: the same row check, on the key alone
+    (so the document declares the station key and no bearer)."""
+    def _check(principal: Annotated[Principal, Depends(station_principal)]) -> Principal:
+        require_allowed(principal, action)
+        return principal
+
+    _check.action = action  # type: ignore[attr-defined]
+    return Depends(_check)
+
+
 @router.post("/fill-authorizations", response_model=None, responses=_AUTH_RESPONSES)
 async def authorize_fill(
     body: FillAuthorizationRequest,
     request: Request,
-    x_api_key: Annotated[str | None, Header()] = None,
-    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Depends(api_key_scheme)] = None,
 ) -> JSONResponse:
     """May this cylinder be filled here, now? Every answer, allow or deny, is recorded.
 
@@ -35,9 +69,7 @@ async def authorize_fill(
     statement that reads the facts (same rule as everywhere: SHA-256 look-up, revoked refused).
     """
     if not x_api_key:
-        if authorization:
-            raise Forbidden("Fill authorizations are asked by a station's appliance (X-API-Key)")
-        raise NotAuthenticated("Send the station's X-API-Key")
+        _no_station_key(request, "Fill authorizations are asked")
     authorizer: Authorizer = request.app.state.authorizer
     answer = await authorizer.authorize(
         ScanRequest(key_hash(x_api_key), body.scan.strip(), body.rfid, body.operator)
@@ -48,13 +80,14 @@ async def authorize_fill(
 
 
 @router.post("/fills",
-             dependencies=[acts(Action.RECORD_FILL)], status_code=201, response_model=FillOut,
+             dependencies=[_station_acts(Action.RECORD_FILL)], status_code=201,
+             response_model=FillOut,
              responses={409: {"description": "Used or expired authorization, or a failed "
                                              "pre-fill check (problem+json)"}})
 def record_fill(
     body: FillCreate,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Depends(station_principal)],
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     """The fill record: quotes the authorization; OVERFILL and MASS_MISMATCH are flagged.
@@ -65,7 +98,7 @@ def record_fill(
     return JSONResponse(answer, status_code=status, media_type=media)
 
 
-@router.get("/unregistered-scans", tags=["filling"])
+@router.get("/unregistered-scans", tags=["filling"], response_model=list[UnregisteredScanOut])
 def unregistered_scans(session: SessionDep, principal: CurrentPrincipal,
                        limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
     """Scans at stations that named no registered cylinder (forged, foreign or unknown labels),

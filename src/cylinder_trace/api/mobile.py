@@ -16,6 +16,7 @@ from ..auth import Action, CurrentPrincipal, acts
 from ..db import SessionDep
 from ..domain.checklists import checklist
 from ..models import Customer, Delivery
+from ..schemas_reports import FillCheckOut, OpenDelivery
 from ..services import checking
 from .deliveries import delivery_out, scoped_deliveries
 
@@ -23,7 +24,8 @@ router = APIRouter(prefix="/api/v1")
 APP_DIR = Path(__file__).resolve().parents[1] / "web" / "app"
 
 
-@router.get("/fill-check", dependencies=[acts(Action.FILL_CHECK)], tags=["filling"])
+@router.get("/fill-check", dependencies=[acts(Action.FILL_CHECK)], tags=["filling"],
+            response_model=FillCheckOut, response_model_exclude_unset=True)
 def fill_check(session: SessionDep, principal: CurrentPrincipal,
                scan: Annotated[str, Query(min_length=1, max_length=512)],
                station_id: uuid.UUID | None = None) -> dict[str, Any]:
@@ -33,7 +35,8 @@ def fill_check(session: SessionDep, principal: CurrentPrincipal,
     return checking.fill_check(session, principal, scan, station_id)
 
 
-@router.get("/deliveries/open", dependencies=[acts(Action.OPEN_DISPATCHES)], tags=["deliveries"])
+@router.get("/deliveries/open", dependencies=[acts(Action.OPEN_DISPATCHES)], tags=["deliveries"],
+            response_model=list[OpenDelivery])
 def open_dispatches(session: SessionDep, principal: CurrentPrincipal) -> list[dict[str, Any]]:
     """A delivery worker's dispatches not yet confirmed, with the customer's name, address and
     masked phone (the worker needs them at the door; nothing more) and the safety checklist."""

@@ -45,6 +45,18 @@ class ReportStatusOut(BaseModel):
     answer: str | None
 
 
+class HandoverOut(BaseModel):
+    from_department: str
+    to_department: str
+    note: str
+    created_at: datetime | None
+
+
+class HandoverIn(BaseModel):
+    to_department: str = Field(description="market | housing | transport | emergency | fire")
+    note: str = Field(min_length=2, max_length=1000)
+
+
 class ReportOut(BaseModel):
     id: uuid.UUID
     reference: str
@@ -58,6 +70,8 @@ class ReportOut(BaseModel):
     contact_name: str | None
     contact_phone_masked: str | None
     status: str
+    department: str = Field(description="the department holding the case now")
+    handovers: list[HandoverOut] = Field(default_factory=list)
     answer: str | None
     answered_by: str | None
     answered_at: datetime | None
@@ -87,7 +101,10 @@ def report_out(session: SessionDep, r: PublicReport) -> ReportOut:
         cylinder_code=cylinder.code if cylinder else None, scanned=r.scanned,
         enterprise_id=r.enterprise_id, region_code=r.region_code, place=r.place,
         contact_name=r.contact_name, contact_phone_masked=reports.masked_phone(r),
-        status=r.status, answer=r.answer, answered_by=r.answered_by, answered_at=r.answered_at,
+        status=r.status, department=r.department,
+        handovers=[HandoverOut.model_validate(h, from_attributes=True)
+                   for h in reports.handovers_of(session, r)],
+        answer=r.answer, answered_by=r.answered_by, answered_at=r.answered_at,
         due_at=r.due_at, overdue=not closed and r.due_at < datetime.now(r.due_at.tzinfo),
         created_at=r.created_at, photo_ids=[p.id for p in reports.photos_of(session, r)])
 
@@ -161,6 +178,15 @@ def answer_report(report_id: uuid.UUID, body: ReportAnswer, session: SessionDep,
     """核查处理: take the case (verifying), or close it with the answer the reporter reads."""
     r = reports.answer(session, principal, report_id, body.status, body.answer)
     return report_out(session, r)
+
+
+@router.post("/reports/{report_id}/handover",
+             dependencies=[acts(Action.HAND_OVER_CASE)], response_model=ReportOut)
+def hand_over_report(report_id: uuid.UUID, body: HandoverIn, session: SessionDep,
+                     principal: CurrentPrincipal) -> ReportOut:
+    """线索移交: the department holding the case hands it to another; both keep seeing it."""
+    return report_out(session, reports.hand_over(session, principal, report_id,
+                                                 body.to_department, body.note))
 
 
 @router.put("/enterprises/{enterprise_id}/public-contacts",

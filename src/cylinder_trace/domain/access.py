@@ -109,6 +109,7 @@ class Action(StrEnum):
     RECORD_VISIT = "record_visit"
     FIX_FIVE = "fix_five"
     CLOSE_MAJOR_HAZARD = "close_major_hazard"
+    HAND_OVER_CASE = "hand_over_case"
     READ = "read"
 
 
@@ -183,10 +184,59 @@ _row(_A.SET_PUBLIC_CONTACTS, "公示投诉、应急电话", "set the public comp
 _row(_A.RECORD_VISIT, "监督检查记录", "record a supervision visit", region=(_RG,))
 _row(_A.FIX_FIVE, "重大隐患五定", "fix a major hazard's five (五定)", own=(_EA,), region=(_RG,))
 _row(_A.CLOSE_MAJOR_HAZARD, "重大隐患销号", "close out a major hazard", region=(_RG,))
+_row(_A.HAND_OVER_CASE, "线索移交", "hand a case to another department", region=(_RG,))
 _row(_A.READ, "查询、检索、统计、导出", "read, search, statistics, exports",
      own=(_EA, _OP, _DW, _ST), region=(_IN, _RG))
 
 TABLE: Mapping[Action, Row] = MappingProxyType({row.action: row for row in _ROWS})
+
+
+# --- departments: what each regulator's department may do -------------------------------------
+
+class Department(StrEnum):
+    """A regulator's department (the plans name them): its row grants are narrowed to what the
+    department is charged with. A regulator recorded without one is the market regulator's, as
+    every regulator was before departments were kept."""
+
+    MARKET = "market"  # 市场监管: cylinders, filling, filling licences
+    HOUSING = "housing"  # 住建/城管: gas operating licences
+    TRANSPORT = "transport"  # 交通: vehicles and their permits
+    EMERGENCY = "emergency"  # 应急管理
+    FIRE = "fire"  # 消防救援
+
+
+DEPARTMENT_TEXT: Mapping[Department, tuple[str, str]] = MappingProxyType({
+    Department.MARKET: ("市场监管", "market regulation"),
+    Department.HOUSING: ("住建/城管", "housing and city management"),
+    Department.TRANSPORT: ("交通运输", "transport"),
+    Department.EMERGENCY: ("应急管理", "emergency management"),
+    Department.FIRE: ("消防救援", "fire and rescue"),
+})
+
+# Every department reads, inspects, records enforcement, answers and hands over cases.
+_EVERY_DEPARTMENT = frozenset({_A.READ, _A.OWN_ACCOUNT, _A.WEBHOOK, _A.RECORD_VISIT,
+                               _A.RECORD_ENFORCEMENT, _A.ANSWER_REPORT, _A.HAND_OVER_CASE})
+_HAZARDS = frozenset({_A.FIX_FIVE, _A.CLOSE_MAJOR_HAZARD})
+DEPARTMENT_ACTIONS: Mapping[Department, frozenset[Action]] = MappingProxyType({
+    Department.MARKET: _EVERY_DEPARTMENT | _HAZARDS | {
+        _A.SEIZE, _A.RELEASE, _A.RECALL, _A.CLOSE_RECALL, _A.LOCK_STATION, _A.UNLOCK_STATION,
+        _A.CHANGE_LICENCE, _A.DECLARE_STOCK},
+    Department.HOUSING: _EVERY_DEPARTMENT | _HAZARDS | {_A.CHANGE_LICENCE, _A.DECLARE_STOCK},
+    Department.TRANSPORT: _EVERY_DEPARTMENT,
+    Department.EMERGENCY: _EVERY_DEPARTMENT | _HAZARDS,
+    Department.FIRE: _EVERY_DEPARTMENT | _HAZARDS,
+})
+
+
+def department_of(value: str | None) -> Department:
+    return Department(value) if value else Department.MARKET
+
+
+def department_allows(role: Role | str, department: str | None, action: Action) -> bool:
+    """Whether a regulator's department may do ``action`` (other roles: not narrowed)."""
+    if Role(role) != Role.REGULATOR:
+        return True
+    return action in DEPARTMENT_ACTIONS[department_of(department)]
 assert len(TABLE) == len(Action), "every action has exactly one row"
 
 
@@ -303,4 +353,11 @@ def markdown_table() -> str:
     for role, rule in ACCOUNT_RULES.items():
         creators = ", ".join(r.value for r in Role if r in rule.creators)
         lines.append(f"| {role.value} | {creators} | {rule.enterprise} | {rule.regions} |")
+    lines.append("")
+    lines.append("| regulator's department | its `region` rows (beyond these: refused, "
+                 "`DEPARTMENT_NOT_ALLOWED`) |")
+    lines.append("|---|---|")
+    for dept, actions in DEPARTMENT_ACTIONS.items():
+        names = ", ".join(a.value for a in Action if a in actions)
+        lines.append(f"| {dept.value} ({DEPARTMENT_TEXT[dept][0]}) | {names} |")
     return "\n".join(lines) + "\n"

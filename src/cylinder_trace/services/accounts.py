@@ -240,10 +240,14 @@ def create_user(session: Session, principal: Principal, data: UserCreate) -> App
     enterprise_id = grant.enterprise_id
     if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
         raise Invalid("enterprise_id names no enterprise")
+    if data.department is not None and data.role != Role.REGULATOR:
+        raise Invalid("Only a regulator belongs to a department", reason="NO_DEPARTMENT_FOR_ROLE")
     user = AppUser(
         username=data.username,
         password_hash=hash_password(data.password),
         role=data.role.value,
+        department=(data.department or access.Department.MARKET).value
+        if data.role == Role.REGULATOR else None,
         enterprise_id=enterprise_id,
         region_codes=list(grant.region_codes),
         certificate_number=data.certificate.number if data.certificate else None,
@@ -256,7 +260,7 @@ def create_user(session: Session, principal: Principal, data: UserCreate) -> App
                  region_code=owner.region_code if owner else next(iter(data.region_codes or []),
                                                                    None),
                  after={"username": user.username, "role": user.role,
-                        "region_codes": user.region_codes,
+                        "department": user.department, "region_codes": user.region_codes,
                         "certificate_valid_until": user.certificate_valid_until})
     _commit(session, "A user with this username or badge")
     return user

@@ -11,10 +11,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ..domain import licences as rules
-from ..domain.access import Action
-from ..errors import Conflict, Invalid, NotFound
+from ..domain.access import Action, department_of
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import EnforcementRecord, Enterprise, LicenceChange, Station
-from ..principal import Principal, require_allowed
+from ..principal import Principal, Role, require_allowed
 from . import audit, registry
 from .notifications import notify
 from .reminders import local_day
@@ -57,6 +57,11 @@ def change_licence(
     except ValueError as exc:
         raise Invalid("licence is filling|operating; action is suspend|reinstate|revoke|renew",
                       reason="LICENCE_ACTION") from exc
+    if principal.role == Role.REGULATOR and \
+            department_of(principal.department).value != rules.DEPARTMENT_OF[kind]:
+        # the market regulator acts on filling licences, 住建/城管 on operating licences
+        raise Forbidden(f"The {kind.value} licence is the {rules.DEPARTMENT_OF[kind]} "
+                        "department's", reason="DEPARTMENT_NOT_ALLOWED")
     if station_id is not None and kind != rules.LicenceKind.FILLING:
         raise Invalid("A station holds a filling licence only", reason="LICENCE_ACTION")
     today = registry.today()

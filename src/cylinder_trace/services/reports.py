@@ -4,27 +4,27 @@ a regulator in scope. Nothing here logs a reporter's contact; the phone is store
 
 from __future__ import annotations
 
-import io
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from .. import pii
 from ..config import get_settings
 from ..domain import reports as rules
-from ..domain.access import Action
+from ..domain.access import DEPARTMENT_TEXT, Action, Department, department_of
 from ..domain.identifiers import is_valid_region_code
-from ..errors import Conflict, Invalid, NotFound
-from ..models import Enterprise, PublicReport, ReportPhoto
-from ..principal import Principal, require_allowed, require_may
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..models import CaseHandover, Enterprise, PublicReport, ReportPhoto
+from ..principal import Principal, Role, require_allowed, require_may
 from ..scope import visible
 from . import audit, registry
 from .notifications import notify
+from .photos import checked_photo
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +40,6 @@ class Submission:
     place: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
-
-
-def _photo(data: bytes) -> rules.Photo:
-    limit = get_settings().report_photo_max_bytes
-    if len(data) > limit:
-        raise Invalid(f"A photo may be at most {limit // 1024} KiB", reason="PHOTO_TOO_LARGE")
-    media_type = rules.photo_type(data)
-    if media_type is None:
-        raise Invalid("A photo must be a JPEG or PNG image", reason="PHOTO_TYPE")
-    try:  # the first bytes can lie: the whole file must decode as an image
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise Invalid("The photo is not a readable image", reason="PHOTO_TYPE") from exc
-    return rules.Photo(media_type, data)
 
 
 def _clean(value: str | None, limit: int) -> str | None:
@@ -81,7 +66,7 @@ def submit(session: Session, form: Submission, photos: list[bytes],
         raise Invalid("Say what you saw (at least 5 characters)", reason="REPORT_DESCRIPTION")
     if len(photos) > MAX_PHOTOS:
         raise Invalid(f"At most {MAX_PHOTOS} photos", reason="PHOTO_COUNT")
-    checked = [_photo(p) for p in photos]
+    checked = [checked_photo(p) for p in photos]
     phone = _clean(form.contact_phone, 20)
     if phone is not None and not (7 <= len(pii.normalize(phone)) <= 15
                                   and pii.normalize(phone).lstrip("+").isdigit()):
@@ -148,6 +133,8 @@ def listing(session: Session, principal: Principal, status: str | None = None,
     _may_handle(principal)
     query = select(PublicReport).where(visible(principal, col(PublicReport.enterprise_id),
                                                col(PublicReport.region_code)))
+    if principal.role == Role.REGULATOR:
+        query = query.where(_department_sees(principal))
     if status:
         query = query.where(col(PublicReport.status) == status)
     closed = col(PublicReport.status).in_([s.value for s in rules.CLOSED])
@@ -160,7 +147,67 @@ def report_for(session: Session, principal: Principal, report_id: uuid.UUID) -> 
     if report is None:
         raise NotFound("No such report")
     principal.require_sees(None, report.region_code)
+    if principal.role == Role.REGULATOR and not session.exec(
+            select(PublicReport.id).where(col(PublicReport.id) == report.id,
+                                          _department_sees(principal))).first():
+        raise NotFound("No such report in your department")
     return report
+
+
+def _department_sees(principal: Principal) -> Any:
+    """A department sees the cases it holds and those it handed over or was handed (线索移交:
+    both sides follow the case's state)."""
+    mine = department_of(principal.department).value
+    handed = select(CaseHandover.report_id).where(
+        or_(col(CaseHandover.from_department) == mine, col(CaseHandover.to_department) == mine))
+    return or_(col(PublicReport.department) == mine, col(PublicReport.id).in_(handed))
+
+
+def _holder(principal: Principal, report: PublicReport) -> None:
+    if principal.role == Role.REGULATOR and \
+            department_of(principal.department).value != report.department:
+        raise Forbidden(f"The case is now the {report.department} department's",
+                        reason="NOT_YOUR_CASE")
+
+
+def hand_over(session: Session, principal: Principal, report_id: uuid.UUID, to_department: str,
+              note: str) -> PublicReport:
+    """线索移交: the department holding a case hands it to another; the case keeps its
+    reference and deadline, and both departments keep seeing it."""
+    require_allowed(principal, Action.HAND_OVER_CASE)
+    report = report_for(session, principal, report_id)
+    session.refresh(report, with_for_update=True)
+    _holder(principal, report)
+    try:
+        to = Department(to_department)
+    except ValueError as exc:
+        raise Invalid("to_department is market | housing | transport | emergency | fire",
+                      reason="DEPARTMENT") from exc
+    if to.value == report.department:
+        raise Conflict("The case is already that department's", reason="SAME_DEPARTMENT")
+    if rules.ReportStatus(report.status) in rules.CLOSED:
+        raise Conflict("A closed case is not handed over", reason="REPORT_STATE")
+    session.add(CaseHandover(report_id=report.id, from_department=report.department,
+                             to_department=to.value, note=note, actor=principal.actor))
+    audit.record(session, principal, "report.hand_over", "public_report", report.id,
+                 enterprise_id=report.enterprise_id, region_code=report.region_code,
+                 before={"department": report.department},
+                 after={"department": to.value, "note": note})
+    report.department = to.value
+    session.add(report)
+    zh = DEPARTMENT_TEXT[to][0]
+    notify(session, "case_handed_over", f"{report.reference}:{to.value}", enterprise_id=None,
+           region_code=report.region_code, title_zh=f"线索移交至{zh}：{report.reference}",
+           title_en=f"Case {report.reference} handed to {to.value}",
+           payload={"reference": report.reference, "to_department": to.value})
+    session.commit()
+    session.refresh(report)
+    return report
+
+
+def handovers_of(session: Session, report: PublicReport) -> list[CaseHandover]:
+    return list(session.exec(select(CaseHandover).where(col(CaseHandover.report_id) == report.id)
+                             .order_by(col(CaseHandover.created_at))))
 
 
 def photos_of(session: Session, report: PublicReport) -> list[ReportPhoto]:
@@ -182,6 +229,7 @@ def answer(session: Session, principal: Principal, report_id: uuid.UUID, status:
     Two answers at once: the row lock makes the second see the first's state."""
     report = report_for(session, principal, report_id)
     session.refresh(report, with_for_update=True)
+    _holder(principal, report)
     try:
         new = rules.ReportStatus(status)
     except ValueError as exc:
