@@ -8,7 +8,7 @@ stat_fill_delta, keyed by the station's company and region; rows already there a
 once here.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0020
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0011'
-down_revision: str | Sequence[str] | None = '0009'
+down_revision: str | Sequence[str] | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
