@@ -41,6 +41,27 @@ def machine() -> str:
     return f"{platform.node()}: {cpus} cores {model}, Python {platform.python_version()}"
 
 
+def flush_ms(samples: int = 40) -> str:
+    """p50/p99 of an 8 kB write + fdatasync beside the data: what each commit waits for. On a
+    shared disk this, not Python, sets the pace of the write paths."""
+    folder = Path(os.environ["CYLINDER_TRACE_DATA_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"flush-probe-{os.getpid()}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    times = []
+    try:
+        for _ in range(samples):
+            os.write(fd, b"x" * 8192)
+            t0 = time.perf_counter()
+            os.fdatasync(fd)
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return (f"disk flush (fdatasync) p50 {percentile(times, 50):.2f} ms, "
+            f"p99 {percentile(times, 99):.2f} ms")
+
+
 def server_url() -> str:
     from cylinder_trace.db import embedded_url, sqlalchemy_url, start_embedded
 
@@ -78,31 +99,58 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_healthy(url: str, what: str = "the service") -> None:
+    for _ in range(600):
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start")
+
+
 @contextmanager
-def served(url: str, workers: int = 1) -> Iterator[str]:
-    """`cylinder-trace serve` on a free port against ``url``; yields its base URL."""
+def served(url: str, workers: int | None = None) -> Iterator[str]:
+    """`cylinder-trace serve` on a free port against ``url``; yields its base URL.
+
+    ``workers=None`` starts it as a user does, with serve's default (one worker per core).
+    """
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url}
+    flags = [] if workers is None else ["--workers", str(workers)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cylinder_trace", "serve", "--port", str(port),
-         "--workers", str(workers)],
+        [sys.executable, "-m", "cylinder_trace", "serve", "--port", str(port), *flags],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    SERVERS[base] = proc.pid
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("the service did not start")
+        wait_healthy(f"{base}/api/v1/health")
         yield base
     finally:
+        SERVERS.pop(base, None)
         proc.terminate()
         proc.wait(timeout=30)
+
+
+# base URL -> pid of the process serving it (the supervisor when there are several workers)
+SERVERS: dict[str, int] = {}
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The uvicorn worker processes under ``pid`` (or ``pid`` itself with one worker)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if b"spawn_main" in cmdline:
+                kids.append(int(stat.parent.name))
+    return sorted(kids) or [pid]
 
 
 def admin_headers(url: str, base: str) -> dict[str, str]:
@@ -141,3 +189,28 @@ def licensed_station(base: str, headers: dict[str, str], n: int = 1) -> tuple[st
     key = httpx.post(f"{base}/api/v1/stations/{s['id']}/api-keys", headers=headers,
                      json={}).json()["key"]
     return str(e.json()["id"]), str(key)
+
+
+def cpu_ticks(pids: list[int]) -> int:
+    """CPU time (clock ticks, user + system) the processes have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total
+
+
+def backends_of(database: str) -> list[int]:
+    """The PostgreSQL backend processes connected to ``database`` (on this machine)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes()
+        except OSError:
+            continue
+        if text.startswith(b"postgres: ") and f" {database} ".encode() in text:
+            found.append(int(cmdline.parent.name))
+    return found

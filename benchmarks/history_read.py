@@ -8,11 +8,24 @@ the same query in SQL alone. Uses DATABASE_URL when set, else the embedded Postg
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import httpx
-from _common import admin_headers, fresh_database, machine, percentile, served
+from _common import (
+    SERVERS,
+    admin_headers,
+    backends_of,
+    cpu_ticks,
+    flush_ms,
+    fresh_database,
+    machine,
+    percentile,
+    served,
+    worker_pids,
+)
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 
 def main() -> None:
@@ -22,7 +35,7 @@ def main() -> None:
                     help="events of other cylinders, spread over the same months")
     ap.add_argument("--requests", type=int, default=2000)
     args = ap.parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; {flush_ms()}")
     with fresh_database() as url, served(url) as base:
         headers = admin_headers(url, base)
         from cylinder_trace.domain.identifiers import credit_code_check
@@ -47,11 +60,15 @@ def main() -> None:
                 "SELECT :cid, now() - (g * interval '1 hour') - interval '1 minute', 'filled', "
                 "'station', jsonb_build_object('net_kg', 14.5, 'n', g) "
                 "FROM generate_series(1, :n) g"), {"cid": c["id"], "n": args.events})
+            # The background's own chains are not what is read here: the chain trigger is off
+            # for its load only (it chains each event to the one before: minutes on this box).
+            conn.execute(text("ALTER TABLE cylinder_event DISABLE TRIGGER cylinder_event_chain"))
             conn.execute(text(
                 "INSERT INTO cylinder_event (cylinder_id, occurred_at, kind, actor_kind, payload) "
                 "SELECT 1000000 + (g % 200000), now() - ((g % 17000) * interval '1 hour'), "
                 "'filled', 'station', '{\"net_kg\": 14.5}' FROM generate_series(1, :n) g"),
                 {"n": args.background})
+            conn.execute(text("ALTER TABLE cylinder_event ENABLE TRIGGER cylinder_event_chain"))
         with engine.connect() as conn:
             conn.execute(text("ANALYZE cylinder_event"))
             conn.commit()
@@ -59,19 +76,36 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f} s")
 
         url_hist = f"{base}/api/v1/cylinders/{c['code']}/history"
+        url_health = f"{base}/api/v1/health"
+        workers = worker_pids(SERVERS[base])
         with httpx.Client(headers=headers) as client:
             for _ in range(50):
                 client.get(url_hist)
-            times = []
+                client.get(url_health)
+            backends = backends_of(str(make_url(url).database))
+            # Interleaved with GET /health (no login, one query), so that both see the same
+            # machine: on a shared machine the gap between them says more than either alone.
+            times, health = [], []
+            ticks = cpu_ticks(workers), cpu_ticks(backends)
             for _ in range(args.requests):
                 t0 = time.perf_counter()
                 r = client.get(url_hist)
                 times.append((time.perf_counter() - t0) * 1000)
                 assert r.status_code == 200 and len(r.json()["items"]) == 50
+                t0 = time.perf_counter()
+                client.get(url_health)
+                health.append((time.perf_counter() - t0) * 1000)
+            hz = os.sysconf("SC_CLK_TCK")
+            cpu = [(cpu_ticks(p) - t) / hz / args.requests * 1000
+                   for p, t in zip((workers, backends), ticks, strict=True)]
             second = client.get(url_hist, params={"cursor": r.json()["next_cursor"]})
             assert len(second.json()["items"]) == 50
         print(f"HTTP first page (50 of {args.events + 1}): p50 {percentile(times, 50):.2f} ms, "
               f"p99 {percentile(times, 99):.2f} ms over {args.requests} requests")
+        print(f"  beside GET /api/v1/health in the same loop: p50 {percentile(health, 50):.2f} ms,"
+              f" p99 {percentile(health, 99):.2f} ms")
+        print(f"  CPU a request pair (history + health): service {cpu[0]:.2f} ms, PostgreSQL "
+              f"{cpu[1]:.2f} ms")
 
         sql = text("SELECT * FROM cylinder_event WHERE cylinder_id = :cid "
                    "ORDER BY occurred_at DESC, id DESC LIMIT 51")

@@ -25,6 +25,14 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def cores() -> int:
+    """The CPUs this process may run on (a container's limit, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -32,20 +40,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     url = _database_url()
     upgrade(url)
+    workers = args.workers or cores()
     # Workers are separate processes: hand them the resolved URL so they join the same
     # database (the embedded server stays owned by this process and stops with it).
     os.environ["DATABASE_URL"] = url
+    # The scheduled jobs run here, in this one process, however many workers serve HTTP (each
+    # run also takes its job's advisory lock, so other instances on the database never double it).
+    scheduler = None
+    if get_settings().scheduler_enabled:
+        from .db import init_engine
+        from .jobs import make_scheduler
+
+        init_engine(url)
+        scheduler = make_scheduler()
+        scheduler.start()
+        os.environ["CYLINDER_TRACE_SCHEDULER_ENABLED"] = "false"  # not again in the workers
     get_settings.cache_clear()
+    logging.getLogger("cylinder_trace.serve").warning(
+        "serving http://%s:%d with %d worker(s)%s; scheduled jobs %s / %d 个工作进程",
+        args.host, args.port, workers,
+        " (one per core; --workers N to change)" if not args.workers else "",
+        "in this process" if scheduler else "off", workers)
     from .db import embedded_stopped_on_exit
 
-    with embedded_stopped_on_exit():  # SIGTERM and Ctrl-C stop the embedded PostgreSQL too
-        uvicorn.run(
-            "cylinder_trace.main:app",
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=get_settings().log_level.lower(),
-        )
+    # SIGTERM and Ctrl-C stop the embedded PostgreSQL too (after the scheduler)
+    with embedded_stopped_on_exit():
+        try:
+            uvicorn.run(
+                "cylinder_trace.main:app",
+                host=args.host,
+                port=args.port,
+                workers=workers,
+                log_level=get_settings().log_level.lower(),
+                # Our access line (route template, no path or query) replaces uvicorn's, and
+                # every logger, uvicorn's included, goes through the one formatter set up in
+                # main().
+                access_log=False,
+                log_config=None,
+            )
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
     return 0
 
 
@@ -198,7 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="apply migrations, then serve HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, default=None,
+                       help="worker processes (default: one per core)")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply migrations").set_defaults(func=cmd_migrate)
     admin = sub.add_parser("create-admin", help="create or reset a platform admin")

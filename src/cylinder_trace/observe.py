@@ -1,87 +1,206 @@
-"""Observability: a request id on every request, one structured (JSON) log line per request
-with who and what but no personal data, and Prometheus metrics at /metrics."""
+"""Observability: one access line per request with who and what but no personal data, every
+logger through one formatter, and Prometheus metrics at /metrics.
+
+No log line carries personal data or a raw query string, whoever writes it (our code, uvicorn,
+SQLAlchemy, APScheduler, a library's exception): the one formatter below keeps the first line
+of a message only, cuts query strings off URLs, masks anything shaped like an ID number or a
+mobile number, and writes an exception as its type and where it was raised, never its text
+(which may quote the row or the request that failed).
+
+Formatting happens off the event loop: loggers leave records in a deque and one writer thread
+formats and writes them every few milliseconds (see _Deferred).
+"""
 
 from __future__ import annotations
 
+import atexit
+import collections
 import json
 import logging
+import re
+import threading
 import time
-import uuid
+import traceback
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("cylinder_trace.access")
 
-REQUESTS = Counter("ct_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram("ct_http_request_duration_seconds", "HTTP request latency", ["route"],
-                    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
-DECISIONS = Counter("ct_fill_decisions_total", "Fill authorization answers",
-                    ["decision", "reason"])
-FILLS = Counter("ct_fills_total", "Fill records", ["flag"])
+
+class Prebound:
+    """A labelled metric whose children are bound once per label values and kept: `.labels()`
+    on prometheus_client validates and locks on every call, which the hot path need not pay."""
+
+    def __init__(self, metric: Any) -> None:
+        self.metric = metric
+        self.children: dict[tuple[str, ...], Any] = {}
+
+    def labels(self, *values: str) -> Any:
+        child = self.children.get(values)
+        if child is None:
+            child = self.children[values] = self.metric.labels(*values)
+        return child
 
 
-class JsonFormatter(logging.Formatter):
+REQUESTS = Prebound(Counter("ct_http_requests_total", "HTTP requests",
+                            ["method", "route", "status"]))
+LATENCY = Prebound(Histogram("ct_http_request_duration_seconds", "HTTP request latency",
+                             ["route"], buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                 0.5, 1, 2.5, 10)))
+DECISIONS = Prebound(Counter("ct_fill_decisions_total", "Fill authorization answers",
+                             ["decision", "reason"]))
+FILLS = Prebound(Counter("ct_fills_total", "Fill records", ["flag"]))
+
+
+def request_metrics(method: str, route: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(route).observe(seconds)
+
+
+def access_line(request_id: str, method: str, route: str, status: int, seconds: float,
+                actor: str | None) -> None:
+    """The access line: the route template, never the raw path or query (no customers' codes,
+    no tokens in a URL). The record is only queued here; the listener thread formats it."""
+    if log.isEnabledFor(logging.INFO):
+        log.info("request", extra={"fields": {
+            "request_id": request_id, "method": method, "route": route, "status": status,
+            "ms": round(seconds * 1000, 2), "actor": actor}})
+
+
+# What must never reach a log line, wherever it comes from.
+_QUERY = re.compile(r"(/[^\s?\"'<>]*)\?[^\s\"'<>]*")
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{6}(?:18|19|20)\d{2}\d{7}[\dXx](?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
+
+
+def scrub(message: str) -> str:
+    first = message.split("\n", 1)[0]
+    first = _QUERY.sub(r"\1?[query removed]", first)
+    first = _ID_NUMBER.sub("[id number removed]", first)
+    return _MOBILE.sub("[phone removed]", first)
+
+
+def _where(exc_info: Any) -> str | None:
+    """The innermost frames of an exception (file:line function), without its message."""
+    tb = exc_info[2] if exc_info else None
+    if tb is None:
+        return None
+    frames = traceback.extract_tb(tb)[-3:]
+    return " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
+                      for f in reversed(frames))
+
+
+class SafeFormatter(logging.Formatter):
+    """The one formatter of every logger: JSON (one object per line) or text."""
+
+    def __init__(self, fmt: str = "json") -> None:
+        super().__init__()
+        self.json = fmt == "json"
+        self._second = -1
+        self._stamp = ""
+
+    def _ts(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:  # strftime once a second, not once a line
+            self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%S",
+                                                              time.localtime(second))
+        return self._stamp
+
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-                                 "level": record.levelname, "logger": record.name,
-                                 "message": record.getMessage()}
+        try:
+            message = scrub(record.getMessage())
+        except Exception:  # a bad format string is not worth losing the line over
+            message = scrub(str(record.msg))
+        entry: dict[str, Any] = {"ts": self._ts(record.created), "level": record.levelname,
+                                 "logger": record.name, "message": message}
         entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["error"] = record.exc_info[0].__name__ if record.exc_info[0] else None
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["error"] = record.exc_info[0].__name__
+            entry["where"] = _where(record.exc_info)
+        if self.json:
+            return json.dumps(entry, ensure_ascii=False, default=str)
+        rest = " ".join(f"{k}={v}" for k, v in entry.items()
+                        if k not in ("ts", "level", "logger", "message"))
+        return f"{entry['ts']} {record.levelname} {record.name} {message} {rest}".rstrip()
+
+
+# Kept for callers and tests that format one record by hand.
+JsonFormatter = SafeFormatter
+
+
+class _Deferred(logging.Handler):
+    """Keeps each record as it is (a deque append: no formatting, no lock, no thread woken) and
+    lets one writer thread format and write what has gathered every few milliseconds. A
+    QueueHandler would format in the caller (on the event loop) and wake its listener for
+    every line, a GIL hand-over per request."""
+
+    def __init__(self, target: logging.Handler, every: float = 0.05) -> None:
+        super().__init__()
+        self.target = target
+        self.every = every
+        self.pending: collections.deque[logging.LogRecord] = collections.deque()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._write, name="log-writer", daemon=True)
+        self.thread.start()
+
+    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+        self.pending.append(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.pending.append(record)
+
+    def _drain(self) -> None:
+        while self.pending:
+            # (a failing line is dropped silently: logging.raiseExceptions is off, since its
+            # report would print the record's arguments)
+            self.target.handle(self.pending.popleft())
+
+    def _write(self) -> None:
+        while not self.stopped.wait(self.every):
+            self._drain()
+        self._drain()
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=2)
+        self._drain()
+        super().close()
+
+
+_writer: _Deferred | None = None
 
 
 def configure_logging(level: str, fmt: str) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s %(message)s"))
+    """Every logger of the process through one SafeFormatter on stderr, written off the loop."""
+    global _writer
+    if _writer is not None:
+        _writer.close()
+    logging.raiseExceptions = False
+    out = logging.StreamHandler()
+    out.setFormatter(SafeFormatter(fmt))
+    _writer = _Deferred(out)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_writer]
     root.setLevel(level)
+    # uvicorn's loggers come with handlers and formatters of their own: drop them so their
+    # lines go through the root's. Its access log (the raw path and query) is off: ours
+    # replaces it. SQLAlchemy logs SQL and parameters at INFO: never below WARNING here.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.asgi", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("sqlalchemy").setLevel(max(logging.WARNING, root.level))
 
 
-class Observe:
-    """Request id in and out, the access log line, request metrics."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if given.isprintable() and 0 < len(given) <= 64 else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []),
-                                      (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(route).observe(elapsed)
-            principal = scope.get("state", {}).get("principal")
-            # The route template, never the raw path or query: no codes of customers, no tokens.
-            log.info("request", extra={"fields": {
-                "request_id": request_id, "method": scope["method"], "route": route,
-                "status": status, "ms": round(elapsed * 1000, 2),
-                "actor": principal.actor if principal is not None else None}})
+@atexit.register
+def _flush() -> None:
+    if _writer is not None:
+        _writer.close()
 
 
 class DatabaseGauges(Collector):
