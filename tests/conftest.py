@@ -23,6 +23,9 @@ os.environ.setdefault("CYLINDER_TRACE_DATA_DIR", str(ROOT / ".data" / "test"))
 os.environ.setdefault("CYLINDER_TRACE_RATE_LOGIN_PER_MINUTE", "1000000")
 os.environ.setdefault("CYLINDER_TRACE_RATE_PUBLIC_PER_MINUTE", "1000000")
 os.environ.setdefault("CYLINDER_TRACE_RATE_REPORT_PER_MINUTE", "1000000")
+# Webhook receivers in tests listen on 127.0.0.1 only (never beyond the machine); internal
+# addresses are refused unless listed, so the suite lists exactly that one.
+os.environ.setdefault("CYLINDER_TRACE_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402

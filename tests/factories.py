@@ -14,6 +14,18 @@ from cylinder_trace.domain.models_spec import add_years
 from cylinder_trace.services.accounts import create_admin
 
 PASSWORD = "correct-horse-battery"
+
+
+def days_ago(n: int) -> str:
+    """A date relative to today where the service counts days (its time zone), as ISO text:
+    tests compare against the real clock, so a fixed date would fail on some later day."""
+    from cylinder_trace.services.registry import today
+
+    return (today() - timedelta(days=n)).isoformat()
+
+
+# A cylinder made three years ago and inspected a year ago: in service on any day the suite runs.
+GOOD = {"manufacture_date": days_ago(3 * 365), "last_inspection_date": days_ago(365)}
 _seq = itertools.count(1)
 
 

@@ -61,21 +61,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         args.host, args.port, workers,
         " (one per core; --workers N to change)" if not args.workers else "",
         "in this process" if scheduler else "off", workers)
-    try:
-        uvicorn.run(
-            "cylinder_trace.main:app",
-            host=args.host,
-            port=args.port,
-            workers=workers,
-            log_level=get_settings().log_level.lower(),
-            # Our access line (route template, no path or query) replaces uvicorn's, and every
-            # logger, uvicorn's included, goes through the one formatter set up in main().
-            access_log=False,
-            log_config=None,
-        )
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+    from .db import embedded_stopped_on_exit
+
+    # SIGTERM and Ctrl-C stop the embedded PostgreSQL too (after the scheduler)
+    with embedded_stopped_on_exit():
+        try:
+            uvicorn.run(
+                "cylinder_trace.main:app",
+                host=args.host,
+                port=args.port,
+                workers=workers,
+                log_level=get_settings().log_level.lower(),
+                # Our access line (route template, no path or query) replaces uvicorn's, and
+                # every logger, uvicorn's included, goes through the one formatter set up in
+                # main().
+                access_log=False,
+                log_config=None,
+            )
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
     return 0
 
 

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 5.0
     webhook_backoff_seconds: float = 30.0  # doubled after each failed try
     webhook_max_attempts: int = 8  # then dead-lettered
+    # Receivers on loopback, private, link-local or reserved addresses are refused (SSRF),
+    # except these: comma-separated host names, addresses or networks (10.20.0.0/16) of a
+    # city platform's own private network.
+    webhook_allowed_hosts: str = ""
     expiry_warning_days: int = 30
     # Benchmarks only: serve POST /api/v1/echo, the bare JSON floor the fill path is compared to.
     bench_echo: bool = False

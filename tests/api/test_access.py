@@ -206,7 +206,7 @@ def test_vehicle_binds_only_own_delivery_workers(world: Any, two_companies: dict
     body = {
         "enterprise_id": c["a"]["id"],
         "plate": "渝A12345",
-        "permit": {"number": "渝危运001", "valid_until": "2030-01-01"},
+        "permit": {"number": "渝危运001", "valid_until": "2099-01-01"},
     }
     r = world.client.post(
         "/api/v1/vehicles", headers=h, json={**body, "workers": [c["operator_a"]["id"]]}

@@ -10,8 +10,7 @@ from typing import Any
 
 from cylinder_trace.services.registry import today
 from tests.api.test_health_and_errors import assert_problem
-
-GOOD = {"manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01"}
+from tests.factories import GOOD  # in service on any day the suite runs
 
 
 def _world(world: Any) -> dict[str, Any]:

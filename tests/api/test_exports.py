@@ -13,8 +13,7 @@ import pytest
 
 from tests.api.test_health_and_errors import assert_problem
 from tests.domain.epcis_validation import assert_no_false_cbv_claim, assert_valid_epcis
-
-GOOD = {"manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01"}
+from tests.factories import GOOD  # in service on any day the suite runs
 
 
 def test_epcis_document_of_a_cylinders_life(world: Any) -> None:

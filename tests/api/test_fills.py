@@ -16,9 +16,10 @@ from cylinder_trace.domain.lifecycle import EventKind, rebuild
 from cylinder_trace.models import Cylinder
 from cylinder_trace.services.events import append_event, events_of, state_of
 from tests.api.test_health_and_errors import assert_problem
+from tests.factories import GOOD as FRESH
+from tests.factories import days_ago
 
-GOOD = {"manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01",
-        "smart_valve_id": "SV-1"}
+GOOD = {**FRESH, "smart_valve_id": "SV-1"}
 
 
 @pytest.fixture
@@ -86,7 +87,8 @@ def test_each_deny_reason_end_to_end(world: Any, site: Any) -> None:
     assert ask(world, k1, rfid="e280 1160 6000 020a 1b2c 3d4e")["decision"] == "allow"
     assert ask(world, k1, tagged["code"], rfid="E28011606000020A1B2C3D4E")["decision"] == "allow"
     cases = {
-        "INSPECTION_OVERDUE": dict(GOOD, next_inspection_due="2025-01-01",
+        "INSPECTION_OVERDUE": dict(GOOD, manufacture_date="2020-01-01",
+                                   next_inspection_due="2025-01-01",
                                    last_inspection_date="2022-06-01"),
         "SERVICE_LIFE_EXCEEDED": dict(GOOD, manufacture_date="2010-01-01",
                                       last_inspection_date="2024-01-01"),
@@ -97,7 +99,7 @@ def test_each_deny_reason_end_to_end(world: Any, site: Any) -> None:
         cyl = world.cylinder(eid, **body)
         assert reason in reasons(ask(world, k1, cyl["qr_text"])), reason
     failed = world.cylinder(eid, **GOOD)
-    assert world.inspect(failed, "fail", inspected_on="2025-01-01").status_code == 201
+    assert world.inspect(failed, "fail", inspected_on=days_ago(10)).status_code == 201
     assert reasons(ask(world, k1, failed["qr_text"])) == {"INSPECTION_FAILED"}
     for kind, reason in ((EventKind.SEIZED, "SEIZED"), (EventKind.RECALLED, "RECALLED"),
                          (EventKind.SCRAPPED, "SCRAPPED")):

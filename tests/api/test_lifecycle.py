@@ -10,10 +10,10 @@ import pytest
 
 from cylinder_trace.services import messages
 from tests.api.test_health_and_errors import assert_problem
+from tests.factories import GOOD  # in service on any day the suite runs
 
 ID_NUMBER = "11010519491231002X"  # a valid GB 11643 number (check character X)
 PHONE = "13800138000"
-GOOD = {"manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01"}
 
 
 @pytest.fixture

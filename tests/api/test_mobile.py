@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.api.test_health_and_errors import assert_problem
 from tests.api.test_lifecycle import ID_NUMBER, PHONE, co, customer, full_cylinder  # noqa: F401
+from tests.factories import GOOD
 
 CHECK = {"passed": True, "items": [{"item": "no_leak", "ok": True}]}
 
@@ -74,9 +75,8 @@ def test_fill_check_answers_like_the_appliance_and_writes_nothing(
         world: Any, co: Any) -> None:  # noqa: F811
     good = full_cylinder(world, co)
     two_phase = world.cylinder(co["e"]["id"], model="YSP-118-II",
-                               manufacture_date="2022-03-01", last_inspection_date="2024-03-01")
-    foreign = world.cylinder(world.enterprise()["id"], manufacture_date="2022-03-01",
-                             last_inspection_date="2024-03-01")
+                               **GOOD)
+    foreign = world.cylinder(world.enterprise()["id"], **GOOD)
     operator = world.user("operator", co["e"]["id"])
     h = operator["headers"]
 

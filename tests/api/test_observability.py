@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 
 from cylinder_trace.observe import JsonFormatter
+from tests.factories import GOOD
 
 
 def test_request_ids_metrics_and_log_lines(world: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="cylinder_trace.access")
     e = world.enterprise()
     key = world.api_key(world.station(e["id"])["id"])
-    c = world.cylinder(e["id"], manufacture_date="2022-01-01", last_inspection_date="2024-01-01")
+    c = world.cylinder(e["id"], **GOOD)
     r = world.client.post("/api/v1/fill-authorizations", json={"scan": c["qr_text"]},
                           headers={**key, "X-Request-ID": "req-123"})
     assert r.headers["x-request-id"] == "req-123"

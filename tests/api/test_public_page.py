@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cylinder_trace.domain import codes
+from tests.factories import days_ago
 
 
 def path_of(qr_text: str) -> str:
@@ -14,13 +15,14 @@ def path_of(qr_text: str) -> str:
 
 def test_the_labels_url_opens_the_safety_summary(world: Any) -> None:
     e = world.enterprise(name="渝通燃气有限公司")
-    c = world.cylinder(e["id"], model="YSP-35.5", manufacture_date="2022-03-01",
-                       last_inspection_date="2024-05-06", next_inspection_due="2099-05-06")
+    made, inspected = days_ago(3 * 365), days_ago(200)  # in service on any day
+    c = world.cylinder(e["id"], model="YSP-35.5", manufacture_date=made,
+                       last_inspection_date=inspected, next_inspection_due="2099-05-06")
     r = world.client.get(path_of(c["qr_text"]))  # /C/{code}/{sig}, no login
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     page = r.text
-    for expected in (c["code"], "YSP-35.5", "渝通燃气有限公司", "2022-03-01", "2024-05-06",
+    for expected in (c["code"], "YSP-35.5", "渝通燃气有限公司", made, inspected,
                      "2099-05-06", "可以使用", "In service", "12315"):
         assert expected in page, expected
     assert 'data-signature="bad"' not in page

@@ -18,6 +18,7 @@ from cylinder_trace.models import Hazard, Notification
 from cylinder_trace.principal import Principal, Role
 from cylinder_trace.scope import visible, visible_sql
 from cylinder_trace.services.notifications import notify
+from tests.factories import GOOD  # in service on any day the suite runs
 
 E1, E2, E3 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 ROWS = [(e, r) for e in (E1, E2, E3, None) for r in ("500103", "500000", "330106", "440000",
@@ -93,8 +94,6 @@ def test_assignee_limits_only_a_delivery_worker(table: Any, engine: Any) -> None
 
 # --- every list, through HTTP, for an inspector of an enterprise's own inspection unit ----------
 
-GOOD = {"manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01"}
-
 
 @pytest.fixture
 def inspector_world(world: Any, engine: Any) -> dict[str, Any]:
@@ -160,9 +159,10 @@ def test_statistics_count_its_enterprise_too(inspector_world: Any) -> None:
     w = inspector_world
     by = _get(w, "/api/v1/stats/cylinders")["by_enterprise"]
     assert {x["enterprise_id"] for x in by} == _seen(w)
-    assert sum(d["denied"] for d in _get(w, "/api/v1/stats/fills-per-day")) == 2
+    # in each of the two enterprises: the two-phase refusal and the unknown scan (UNREGISTERED)
+    assert sum(d["denied"] for d in _get(w, "/api/v1/stats/fills-per-day")) == 4
     reasons = {r["code"]: r["count"] for r in _get(w, "/api/v1/stats/deny-reasons")}
-    assert reasons["TWO_PHASE_VALVE"] == 2
+    assert reasons["TWO_PHASE_VALVE"] == 2 and reasons["UNREGISTERED"] == 2
     assert {x["enterprise_id"] for x in _get(w, "/api/v1/stats/cylinders",
                                              "regulator")["by_enterprise"]} == {
         w["e1"]["e"]["id"]}

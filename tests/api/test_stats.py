@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-GOOD = {"manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01"}
+from tests.factories import GOOD  # in service on any day the suite runs
 
 
 def test_stats_count_what_happened_in_the_regulators_region(world: Any) -> None:

@@ -13,8 +13,7 @@ from sqlalchemy import text
 from cylinder_trace.db import get_engine
 from cylinder_trace.domain.codes import make_code
 from tests.api.test_health_and_errors import assert_problem
-
-GOOD = {"manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01"}
+from tests.factories import GOOD  # in service on any day the suite runs
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from cylinder_trace.db import get_engine
 from cylinder_trace.jobs import run_job
+from tests.factories import GOOD
 
 TTL = 3
 
@@ -44,8 +45,7 @@ def start(port: int, database_url: str) -> subprocess.Popen[bytes]:
 def test_sigkill_mid_load_loses_nothing_acknowledged(world: Any, database_url: str) -> None:
     e = world.enterprise()
     key = world.api_key(world.station(e["id"])["id"])
-    cylinders = [world.cylinder(e["id"], manufacture_date="2022-01-01",
-                                last_inspection_date="2024-01-01") for _ in range(40)]
+    cylinders = [world.cylinder(e["id"], **GOOD) for _ in range(40)]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -27,7 +27,7 @@ from cylinder_trace.security import make_token
 from cylinder_trace.services import messages
 from tests.api.test_health_and_errors import assert_problem
 from tests.api.test_lifecycle import co, customer, full_cylinder  # noqa: F401
-from tests.factories import PASSWORD
+from tests.factories import GOOD, PASSWORD
 
 ME = "/api/v1/users/me"
 
@@ -181,7 +181,7 @@ def test_disabled_station_key_is_refused_at_the_next_request(world: Any) -> None
     e = world.enterprise()
     station = world.station(e["id"])
     key = world.api_key(station["id"])
-    c = world.cylinder(e["id"], manufacture_date="2022-03-01", last_inspection_date="2024-03-01")
+    c = world.cylinder(e["id"], **GOOD)
     keys = world.client.get(f"/api/v1/stations/{station['id']}/api-keys",
                             headers=world.admin).json()
     url = f"/api/v1/stations/{station['id']}/api-keys/{keys[0]['id']}"
@@ -368,7 +368,7 @@ def test_labels_tokens_and_logouts_hold_across_two_instances(world: Any, databas
             r = one.post("/api/v1/cylinders", headers=h, json={
                 "owner_enterprise_id": e["id"], "manufacturer": "百工钢瓶厂",
                 "serial_number": f"SN-{uuid.uuid4().hex[:8]}", "model": "YSP-35.5",
-                "manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01"})
+                **GOOD})
             assert r.status_code == 201, r.text
             scan = two.post("/api/v1/fill-authorizations", headers=key,
                             json={"scan": r.json()["qr_text"]})

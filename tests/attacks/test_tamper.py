@@ -14,8 +14,7 @@ from sqlmodel import Session
 
 from cylinder_trace.db import get_engine
 from cylinder_trace.services.verify import verify
-
-GOOD = {"manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01"}
+from tests.factories import GOOD, days_ago  # in service on any day the suite runs
 
 
 def cli_verify(database_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -33,7 +32,7 @@ def busy_cylinder(world: Any) -> dict[str, Any]:
                               headers=key).json()
         world.client.post("/api/v1/fills", headers=key,
                           json={"authorization_id": a["authorization_id"], "net_kg": 14.0})
-    assert world.inspect(c, inspected_on="2025-01-01").status_code == 201
+    assert world.inspect(c, inspected_on=days_ago(10)).status_code == 201
     return c
 
 

@@ -23,6 +23,7 @@ from cylinder_scanner.scale import MtSicsScale
 from cylinder_scanner.sim.devices import RelaySim, ScaleSim, ScannerSim
 from cylinder_scanner.sources.serial_scanner import SerialScanner
 from cylinder_trace.db import get_engine
+from tests.factories import GOOD as FRESH
 from tests.live import LiveService
 
 FAST = Settings(stable_reads=2, settle_timeout_s=5, no_flow_s=1.0, fill_timeout_s=15,
@@ -70,8 +71,7 @@ def fills(cylinder_id: int) -> int:
                                 {"c": cylinder_id}).scalar() or 0)
 
 
-GOOD = {"manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01",
-        "tare_kg": 16.0, "model": "YSP-12"}  # a 5 kg fill keeps the tests quick
+GOOD = {**FRESH, "tare_kg": 16.0, "model": "YSP-12"}  # a 5 kg fill keeps the tests quick
 
 
 def test_an_allowed_cylinder_is_filled_to_its_target_and_recorded(

@@ -318,13 +318,15 @@ def epcis_period(
         raise Invalid("since..until is 1 to 366 days", field="until", reason="BAD_PERIOD")
     tz = ZoneInfo(get_settings().timezone)
     start = datetime.combine(since, time.min, tz)
-    end = datetime.combine(until + timedelta(days=1), time.min, tz)
+    # the day after the last one, unless the last one is the calendar's last (9999-12-31)
+    end = datetime.combine(until + timedelta(days=1), time.min, tz) if until < date.max else None
     base = get_settings().public_base_url
     query = (select(CylinderEvent, Cylinder.code, Cylinder.external_code)
              .join(Cylinder, col(Cylinder.id) == col(CylinderEvent.cylinder_id))
-             .where(col(CylinderEvent.occurred_at) >= start,
-                    col(CylinderEvent.occurred_at) < end)
+             .where(col(CylinderEvent.occurred_at) >= start)
              .order_by(col(CylinderEvent.occurred_at), col(CylinderEvent.id)))
+    if end is not None:
+        query = query.where(col(CylinderEvent.occurred_at) < end)
     scope = scope_clause(principal)
     if scope is not None:
         query = query.where(scope)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +20,7 @@ from ..db import SessionDep
 from ..domain.reasons import MESSAGES
 from ..errors import DomainError, Forbidden
 from ..services import accounts, registry, sessions, stats
-from .public import templates
+from .public import local, templates
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "ct_session"
@@ -31,11 +30,6 @@ def csrf_token(session_token: str) -> str:
     """Bound to the session: a form from another site cannot know it."""
     key = get_settings().resolved_secret_key().encode()
     return hmac.new(key, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def local(at: datetime) -> datetime:
-    """A time as the people reading the page count it (the configured zone, Asia/Shanghai)."""
-    return at.astimezone(ZoneInfo(get_settings().timezone))
 
 
 def page_principal(session: SessionDep, token: str | None) -> Principal | None:
@@ -153,10 +147,26 @@ def denied_feed(session: SessionDep, principal: Principal, reason: str | None,
               "reasons FROM cylinder_event ev JOIN station s ON s.id = ev.station_id "
               "JOIN cylinder c ON c.id = ev.cylinder_id WHERE ev.kind = 'fill_denied' AND ")
     sql = select + where + " ORDER BY ev.occurred_at DESC LIMIT :n"
-    rows = session.execute(text(sql), params).mappings().all()
+    rows = [dict(r) for r in session.execute(text(sql), params).mappings().all()]
+    if reason in (None, "UNREGISTERED"):
+        rows = sorted(rows + _unregistered(session, principal, limit),
+                      key=lambda r: r["occurred_at"], reverse=True)[:limit]
     return [{"at": local(r["occurred_at"]), "station": r["station"], "code": r["code"],
+             "registered": r.get("registered", True),
              "reasons": [{"code": x, "zh": MESSAGES.get(x, ("", ""))[0]}
                          for x in (r["reasons"] or [])]} for r in rows]
+
+
+def _unregistered(session: SessionDep, principal: Principal, limit: int) -> list[dict[str, Any]]:
+    """Refused scans that named no registered cylinder (a never-issued or forged code): kept
+    apart from the events, since no cylinder has them, but refusals all the same."""
+    where, params = stats.scope_sql(principal, "s.region_code", "s.enterprise_id")
+    params["n"] = limit
+    sql = ("SELECT u.scanned_at AS occurred_at, s.name AS station, left(u.scan, 80) AS code, "
+           "jsonb_build_array(u.reason) AS reasons, false AS registered "
+           "FROM unregistered_scan u JOIN station s ON s.id = u.station_id WHERE "
+           + where + " ORDER BY u.scanned_at DESC LIMIT :n")
+    return [dict(r) for r in session.execute(text(sql), params).mappings().all()]
 
 
 @router.get("/feed", response_class=HTMLResponse)

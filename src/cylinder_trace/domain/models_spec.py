@@ -75,11 +75,19 @@ def max_life_years(manufacture_date: date, override: int | None = None) -> int:
 
 
 def add_years(d: date, years: int) -> date:
-    """The same day ``years`` later; 29 February becomes 28 February in a common year."""
+    """The same day ``years`` later; 29 February becomes 28 February in a common year.
+
+    Past the calendar's end (year 9999) the answer is its last day: "never within any date
+    we can store" is what a due date that far out means, and no input can make this raise."""
+    year = d.year + years
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     try:
-        return d.replace(year=d.year + years)
+        return d.replace(year=year)
     except ValueError:
-        return d.replace(year=d.year + years, day=28)
+        return d.replace(year=year, day=28)
 
 
 def next_inspection_due(inspected_on: date, interval_years: int = 4) -> date:

@@ -66,6 +66,10 @@ def _commit(session: Session, what: str) -> None:
 
 def create_enterprise(session: Session, principal: Principal, data: EnterpriseCreate) -> Enterprise:
     require_may(principal, Action.CREATE_ENTERPRISE, None, data.region_code)
+    if data.webhook_url:
+        from .outbound import check_receiver
+
+        check_receiver(data.webhook_url, field="webhook_url")
     enterprise = Enterprise(
         name=data.name,
         credit_code=data.credit_code,

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from ..config import get_settings
 from ..domain import campaign as rules
 from ..domain.access import Action
+from ..domain.cells import csv_row
 from ..domain.identifiers import is_valid_region_code
 from ..errors import Invalid, NotFound
 from ..models import Enterprise, StockDeclaration
@@ -137,6 +138,5 @@ def as_csv(rows: list[rules.Progress]) -> str:
     for p in rows:
         r = as_row(p)
         # company names come from the companies: never let a cell start a spreadsheet formula
-        writer.writerow([("'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" else v)
-                         for v in (r[c] for c in COLUMNS)])
+        writer.writerow(csv_row(r[c] for c in COLUMNS))
     return "\ufeff" + out.getvalue()

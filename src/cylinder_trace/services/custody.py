@@ -26,7 +26,7 @@ from ..schemas_lifecycle import (
 )
 from . import registry
 from .events import actor_of, append_event, state_of
-from .notifications import notify
+from .notifications import notify, notify_holders
 from .search import scope_clause
 
 _REGULATOR_RECALL_SQL = text(
@@ -181,6 +181,12 @@ def start_recall(session: Session, principal: Principal, body: RecallCreate) -> 
            title_zh=f"气瓶召回：{body.reason}（{len(ids)} 只）",
            title_en=f"Cylinder recall: {body.reason} ({len(ids)})",
            payload={"recall_id": str(campaign.id), "matched": len(ids), "criteria": criteria})
+    # A regulator's recall across a region binds every company whose cylinders it caught:
+    # each of them is told, not only the region.
+    notify_holders(session, "recall_started", str(campaign.id), ids, told=enterprise_id,
+                   title_zh=f"气瓶召回：{body.reason}（贵公司气瓶在内）",
+                   title_en=f"Cylinder recall: {body.reason} (your cylinders included)",
+                   payload={"recall_id": str(campaign.id), "criteria": criteria})
     return campaign
 
 

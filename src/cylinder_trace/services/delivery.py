@@ -37,7 +37,7 @@ from ..scope import visible
 from . import messages, registry
 from .custody import move
 from .customers import customer_for
-from .events import state_of
+from .events import lock_cylinders, state_of
 
 
 def _problem(code: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -81,8 +81,12 @@ def dispatch(session: Session, principal: Principal, body: DeliveryCreate) -> De
         problems.append(_problem("NO_VALID_CONTRACT",
                                  "a non-resident customer needs a supply contract in force"))
     cylinders: list[Cylinder] = []
-    for code in dict.fromkeys(body.codes):
-        c = registry.find_cylinder(session, code)
+    # Lock every named cylinder (in id order, so two dispatches never deadlock) before looking
+    # at where it is: of two dispatches racing for one cylinder, the second waits here, then
+    # sees it on the first one's truck and is refused. One cylinder, one open dispatch.
+    named = {code: registry.find_cylinder(session, code) for code in dict.fromkeys(body.codes)}
+    lock_cylinders(session, [c.id for c in named.values() if c is not None and c.id])
+    for code, c in named.items():
         why = "not a cylinder of this company" if c is None else not_deliverable(
             state_of(c), str(eid), today, registry.status_of(c, today) == PublicStatus.IN_SERVICE)
         if why:
@@ -304,6 +308,9 @@ def return_cylinder(session: Session, principal: Principal, code: str,
             c.entrusted_until, registry.today()):
         raise Invalid("station_id is not a station of the cylinder's company",
                       field="station_id", reason="FOREIGN_STATION")
+    if c.location_kind == "station" and c.location_id == str(station.id) and not c.filled:
+        # already back here, empty: a second tap (or a retry) is the same return, not another
+        return c
     move(session, principal, c, EventKind.RETURNED, {
         "station_id": str(station.id),
         "customer_id": str(body.customer_id) if body.customer_id else c.location_id

@@ -79,10 +79,26 @@ def append_event(
 
 
 def lock_cylinder(session: Session, cylinder_id: int) -> Cylinder | None:
-    """The cylinder row, locked for this transaction (one writer at a time per cylinder)."""
+    """The cylinder row, locked for this transaction (one writer at a time per cylinder).
+
+    populate_existing: the row read before the lock may be stale (another writer changed it
+    while we waited); what the caller decides on must be the row as it is once locked."""
     return session.exec(
         select(Cylinder).where(col(Cylinder.id) == cylinder_id).with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
+
+
+def lock_cylinders(session: Session, cylinder_ids: list[int]) -> list[Cylinder]:
+    """Several cylinder rows, locked in id order (two writers never wait on each other in a
+    circle), refreshed as they are once locked."""
+    if not cylinder_ids:
+        return []
+    return list(session.exec(
+        select(Cylinder).where(col(Cylinder.id).in_(sorted(set(cylinder_ids))))
+        .order_by(col(Cylinder.id)).with_for_update()
+        .execution_options(populate_existing=True)
+    ).all())
 
 
 def events_of(session: Session, cylinder_id: int) -> list[CylinderEvent]:

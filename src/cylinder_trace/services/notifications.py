@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -28,7 +27,7 @@ from ..errors import Forbidden, Invalid
 from ..models import Enterprise, Notification, Webhook
 from ..principal import Principal, Role
 from ..scope import visible as in_scope
-from . import audit
+from . import audit, outbound
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +62,28 @@ def notify(
     return True
 
 
+def notify_holders(
+    session: Session, kind: str, dedupe_key: str, cylinder_ids: list[int], *,
+    told: uuid.UUID | None, title_zh: str, title_en: str, payload: dict[str, Any],
+) -> int:
+    """Tell every company whose cylinders an action touched (owner, or the company they are
+    entrusted to) and that the action's own notification did not name (``told``): an
+    action is never news only to the one who took it. Region audiences already heard of it."""
+    if not cylinder_ids:
+        return 0
+    companies = session.execute(text(
+        "SELECT DISTINCT e FROM cylinder c, LATERAL (VALUES (c.owner_enterprise_id), "
+        "(c.entrusted_to_enterprise_id)) AS v(e) WHERE c.id = ANY(:ids) AND e IS NOT NULL"),
+        {"ids": cylinder_ids}).scalars().all()
+    written = 0
+    for eid in sorted(companies, key=str):
+        if eid != told:
+            written += notify(session, kind, f"{dedupe_key}:{eid}", enterprise_id=eid,
+                              region_code=None, title_zh=title_zh, title_en=title_en,
+                              payload={**payload, "enterprise_id": str(eid)})
+    return written
+
+
 def body_of(n: Notification) -> bytes:
     return json.dumps({
         "id": str(n.id), "kind": n.kind, "created_at": n.created_at.isoformat()
@@ -77,8 +98,8 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def http_send(url: str, body: bytes, headers: dict[str, str]) -> int:
-    timeout = get_settings().webhook_timeout_seconds
-    return httpx.post(url, content=body, headers=headers, timeout=timeout).status_code
+    # resolved and checked again now: what was public at registration may not be any more
+    return outbound.post(url, body, headers, get_settings().webhook_timeout_seconds)
 
 
 def deliver_due(
@@ -104,8 +125,13 @@ def deliver_due(
         try:
             status = send(url, body, headers)
             error = None if 200 <= status < 300 else f"HTTP {status}"
-        except httpx.HTTPError as exc:
+        except outbound.BlockedAddress:
+            error = "ADDRESS_REFUSED"
+        except Exception as exc:  # any failure of one receiver is its own
+            # refused, timed out, a URL that no longer parses: recorded against this receiver,
+            # and the next one is still served
             error = type(exc).__name__
+            log.warning("webhook %s failed: %s", wid, error)
         if after_send is not None:
             after_send()
         params: dict[str, Any] = {"n": nid, "w": wid, "now": now, "a": attempts + 1,
@@ -135,8 +161,7 @@ def deliver_due(
 def create_webhook(session: Session, principal: Principal, url: str,
                    enterprise_id: uuid.UUID | None, region_code: str | None) -> Webhook:
     """A receiver; the secret that signs its bodies is returned once."""
-    if not url.startswith(("https://", "http://")):
-        raise Invalid("url must be http(s)", field="url", reason="BAD_URL")
+    outbound.check_receiver(url)
     if principal.role == Role.ENTERPRISE_ADMIN:
         enterprise_id, region_code = principal.enterprise_id, None
     elif principal.role == Role.REGULATOR:

@@ -165,6 +165,10 @@ def resolve(
     if body.manufacture_date > on:
         raise Invalid("manufacture_date is in the future", field="manufacture_date",
                       reason="DATE_IN_FUTURE")
+    if body.last_inspection_date is not None and body.last_inspection_date > on:
+        # an inspection that has not happened yet cannot vouch for the cylinder
+        raise Invalid("last_inspection_date is in the future", field="last_inspection_date",
+                      reason="DATE_IN_FUTURE")
     if spec is None and (body.water_capacity_l is None or body.tare_kg is None):
         raise Invalid(
             f"Unknown model {body.model!r}: give water_capacity_l and tare_kg",

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from ..domain.cells import csv_row
 from ..domain.identifiers import region_prefix
 from ..domain.models_spec import lookup
 from ..errors import Invalid
@@ -127,7 +128,7 @@ def csv_stream(principal: Principal, q: CylinderQuery, today: date) -> Iterator[
             buf.seek(0)
             buf.truncate()
             for c in page:
-                writer.writerow([getattr(c, name) for name in CSV_COLUMNS])
+                writer.writerow(csv_row(getattr(c, name) for name in CSV_COLUMNS))
             yield buf.getvalue()
             if after is None:
                 return

@@ -191,13 +191,17 @@ async function renderDeliveries() {
     return h("li", { "data-delivery": d.id },
       h("a", { class: "card", href: state ? null : `#delivery/${d.id}` },
         h("strong", {}, d.customer.name), h("span", {}, d.customer.address),
-        h("span", { class: "en" }, `${d.codes.length} 只 cylinders · ${d.customer.phone}`),
+        h("span", { class: "en" }, joined(`${d.codes.length} 只 cylinders`, d.customer && d.customer.phone)),
         state ? h("span", { class: "tag" }, state) : null));
   });
   screen(bi("今日配送", "Today's deliveries"),
     items.length ? h("ul", { class: "cards" }, items) : h("p", {}, bi("没有待送的配送单", "Nothing to deliver")),
     h("a", { class: "big button", href: "#home" }, bi("返回", "Back")));
 }
+
+// Text from an answer, or nothing: a missing field is never shown as "null" or "undefined".
+const txt = (v) => (v === null || v === undefined ? "" : String(v));
+const joined = (...parts) => parts.map(txt).filter(Boolean).join(" · ");
 
 // A scan panel: camera (when there is one) and typing, every read checked on the phone first.
 function scanPanel(onCode, { label }) {
@@ -207,6 +211,7 @@ function scanPanel(onCode, { label }) {
   let scanner = null;
   const msg = h("p", { class: "scan-msg", role: "status" });
   const take = (text, timing) => {
+    msg.textContent = ""; msg.className = "scan-msg"; // each scan speaks for itself
     const read = readScan(text);
     if (read.error === "BAD_CHECK_CHARACTER") {
       msg.textContent = `编码校验位错误，请重扫或核对 · Check character wrong: ${read.code}`;
@@ -214,7 +219,9 @@ function scanPanel(onCode, { label }) {
       return;
     }
     if (read.error) return;
-    onCode(read.code || read.other, timing);
+    // the code names the cylinder on the phone; what was scanned (signature and all) is what
+    // the service is asked about, so a forged label gets the scale's answer
+    onCode(read.code || read.other, timing, String(text).trim());
   };
   const camButton = h("button", { class: "big", type: "button", onclick: async () => {
     if (scanner) { scanner.stop(); scanner = null; video.hidden = true; return; }
@@ -260,7 +267,7 @@ async function doorStops(code) {
 }
 
 const reasonLines = (reasons) =>
-  reasons.map((why) => [h("br"), why.message_zh, " ", h("span", { class: "en" }, why.code)]);
+  reasons.map((why) => [h("br"), txt(why.message_zh), " ", h("span", { class: "en" }, why.code)]);
 
 async function renderDelivery(id) {
   const list = (await kv.get("dispatches")) || [];
@@ -275,15 +282,15 @@ async function renderDelivery(id) {
   const expected = h("ul", { class: "codes", "data-expected": true }, d.codes.map((c) =>
     h("li", { "data-code": c }, h("span", { class: "mark" }, "○"), h("code", {}, c))));
   const refusals = h("ul", { class: "refusals", "data-refusals": true });
-  const handover = scanPanel(async (code, timing) => {
+  const handover = scanPanel(async (code, timing, raw) => {
     if (d.codes.includes(code)) {
       // on the dispatch; online, the service says whether it may still be handed over (it may
-      // have been seized or recalled since it left the station)
-      const stop = await doorStops(code);
+      // have been seized or recalled since it left the station, or the label may be forged)
+      const stop = await doorStops(raw || code);
       if (stop.length) {
         refusals.prepend(h("li", { "data-refused": code }, h("strong", {}, code), " ",
           bi("禁止交付", "do not hand over"), reasonLines(stop)));
-        handover.say(`✗ ${code} ${stop[0].message_zh}`, false);
+        handover.say(`✗ ${code} ${txt(stop[0].message_zh)}`, false);
         if (timing) markShown(code, timing);
         return;
       }
@@ -335,7 +342,8 @@ async function renderDelivery(id) {
     navigator.geolocation.getCurrentPosition((pos) => {
       place = { lat: pos.coords.latitude, lon: pos.coords.longitude,
                 accuracy_m: Math.round(pos.coords.accuracy) };
-      placeText.textContent = `${place.lat.toFixed(5)}, ${place.lon.toFixed(5)} ±${place.accuracy_m} m`;
+      placeText.textContent = `${place.lat.toFixed(5)}, ${place.lon.toFixed(5)}` +
+        (place.accuracy_m == null ? "" : ` ±${place.accuracy_m} m`);
       update();
     }, (err) => {
       placeText.replaceChildren(...bi("无法定位，请允许定位后重试", `No location (${err.message})`));
@@ -411,11 +419,11 @@ function markShown(code, timing) {
 
 function renderCheck() {
   const result = h("div", { "data-result": true });
-  const panel = scanPanel(async (code, timing) => {
+  const panel = scanPanel(async (code, timing, raw) => {
     result.replaceChildren(h("p", {}, bi("查询中…", "Checking…")));
     let r;
     try {
-      r = await api(`/api/v1/fill-check?scan=${encodeURIComponent(code)}`);
+      r = await api(`/api/v1/fill-check?scan=${encodeURIComponent(raw || code)}`);
     } catch {
       result.replaceChildren(h("p", { class: "bad" }, bi("离线：无法查询", "Offline: cannot check")));
       return;
@@ -427,14 +435,17 @@ function renderCheck() {
     result.replaceChildren(
       h("div", { class: `verdict ${allow ? "allow" : "deny"}`, "data-decision": a.decision },
         allow ? "可以充装 ALLOW" : "禁止充装 DENY"),
-      c ? h("p", { "data-code": c.code }, h("code", {}, c.code), " · ", c.public_status.zh, " ",
-            h("span", { class: "en" }, c.public_status.en)) : null,
-      h("ul", { class: "reasons" }, a.reasons.map((x) => h("li", { "data-reason": x.code },
-        x.message_zh, h("br"), h("span", { class: "en" }, `${x.code} · ${x.message_en}`))),
-        a.warnings.map((x) => h("li", { class: "warn", "data-warning": x.code }, x.message_zh,
-          h("br"), h("span", { class: "en" }, x.message_en)))),
-      h("p", { class: "en" }, `${a.station.name} · 未创建充装授权 no authorization was opened`),
-      c ? h("button", { class: "big", type: "button", onclick: async () => {
+      c ? h("p", { "data-code": c.code }, h("code", {}, c.code), " · ",
+            txt(c.public_status && c.public_status.zh), " ",
+            h("span", { class: "en" }, txt(c.public_status && c.public_status.en))) : null,
+      h("ul", { class: "reasons" }, (a.reasons || []).map((x) => h("li", { "data-reason": x.code },
+        txt(x.message_zh), h("br"), h("span", { class: "en" }, joined(x.code, x.message_en)))),
+        (a.warnings || []).map((x) => h("li", { class: "warn", "data-warning": x.code },
+          txt(x.message_zh), h("br"), h("span", { class: "en" }, txt(x.message_en))))),
+      h("p", { class: "en" }, joined(a.station && a.station.name,
+                                     "未创建充装授权 no authorization was opened")),
+      c && a.station ? h("button", { class: "big", type: "button", onclick: async (ev) => {
+        ev.currentTarget.disabled = true; // one tap, one return (the service is idempotent too)
         const ret = await api(`/api/v1/cylinders/${c.code}/return`, { method: "POST",
           body: { station_id: a.station.id } }).catch(() => null);
         result.append(h("p", { class: ret && ret.ok ? "good" : "bad", "data-returned": ret && ret.ok },
