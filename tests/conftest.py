@@ -114,3 +114,23 @@ def world(client: Any) -> Any:
     from tests.factories import World
 
     return World(client)
+
+
+def client_with_settings(database_url: str, monkeypatch: pytest.MonkeyPatch,
+                         **env: str) -> Iterator[Any]:
+    """A client of an app built with some settings changed (``CYLINDER_TRACE_<NAME>`` = value),
+    on the same database; the settings are restored after it."""
+    from fastapi.testclient import TestClient
+
+    from cylinder_trace.app import create_app
+    from cylinder_trace.config import get_settings
+
+    for name, value in env.items():
+        monkeypatch.setenv(f"CYLINDER_TRACE_{name.upper()}", value)
+    get_settings.cache_clear()
+    app = create_app(database_url)
+    get_settings.cache_clear()
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+    monkeypatch.undo()
+    get_settings.cache_clear()

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import text
 
-from cylinder_trace.config import get_settings
 from cylinder_trace.db import get_engine
 from tests.api.test_health_and_errors import assert_problem
+from tests.conftest import client_with_settings
 
 REPORT = "/api/v1/public/reports"
 
@@ -193,16 +193,7 @@ def test_the_company_sets_its_public_numbers_and_the_public_page_shows_them(worl
 @pytest.fixture
 def strict_client(database_url: str, monkeypatch: pytest.MonkeyPatch,
                   client: Any) -> Iterator[TestClient]:
-    monkeypatch.setenv("CYLINDER_TRACE_RATE_REPORT_PER_MINUTE", "2")
-    get_settings.cache_clear()
-    from cylinder_trace.app import create_app
-
-    app = create_app(database_url)
-    get_settings.cache_clear()
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
-    monkeypatch.undo()
-    get_settings.cache_clear()
+    yield from client_with_settings(database_url, monkeypatch, rate_report_per_minute="2")
 
 
 def test_reports_from_one_address_are_rate_limited(strict_client: TestClient) -> None:

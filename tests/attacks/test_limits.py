@@ -12,22 +12,14 @@ from fastapi.testclient import TestClient
 
 from cylinder_trace.config import get_settings
 from tests.api.test_health_and_errors import assert_problem
+from tests.conftest import client_with_settings
 
 
 @pytest.fixture
 def strict_client(database_url: str, monkeypatch: pytest.MonkeyPatch,
                   client: Any) -> Iterator[TestClient]:
-    monkeypatch.setenv("CYLINDER_TRACE_RATE_LOGIN_PER_MINUTE", "3")
-    monkeypatch.setenv("CYLINDER_TRACE_RATE_PUBLIC_PER_MINUTE", "5")
-    get_settings.cache_clear()
-    from cylinder_trace.app import create_app
-
-    app = create_app(database_url)
-    get_settings.cache_clear()
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
-    monkeypatch.undo()
-    get_settings.cache_clear()
+    yield from client_with_settings(database_url, monkeypatch, rate_login_per_minute="3",
+                                    rate_public_per_minute="5")
 
 
 def test_login_and_the_public_page_are_rate_limited(strict_client: TestClient) -> None:
