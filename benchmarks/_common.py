@@ -63,7 +63,7 @@ def flush_ms(samples: int = 40) -> str:
 
 
 def server_url() -> str:
-    from cylinder_trace.db import embedded_url, sqlalchemy_url, start_embedded
+    from cylinder_trace.db.engine import embedded_url, sqlalchemy_url, start_embedded
 
     url = os.environ.get("DATABASE_URL")
     if url:
@@ -81,7 +81,7 @@ def fresh_database(keep: bool = False) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
-    from cylinder_trace.migrate import upgrade
+    from cylinder_trace.db.migrate import upgrade
 
     upgrade(url)
     try:
@@ -156,7 +156,7 @@ def worker_pids(pid: int) -> list[int]:
 def admin_headers(url: str, base: str) -> dict[str, str]:
     from sqlmodel import Session
 
-    from cylinder_trace.db import make_engine
+    from cylinder_trace.db.engine import make_engine
     from cylinder_trace.services.accounts import create_admin
 
     engine = make_engine(url)

@@ -11,8 +11,8 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import cylinder_trace.models  # noqa: F401  (registers the tables)
-from cylinder_trace.db import resolve_database_url
+import cylinder_trace.db.tables  # noqa: F401  (registers the tables)
+from cylinder_trace.db.engine import resolve_database_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 from env_filter import include_object

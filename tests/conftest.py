@@ -30,7 +30,7 @@ os.environ.setdefault("CYLINDER_TRACE_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from cylinder_trace.db import embedded_url, sqlalchemy_url, start_embedded  # noqa: E402
+from cylinder_trace.db.engine import embedded_url, sqlalchemy_url, start_embedded  # noqa: E402
 
 
 def _server_url() -> str:
@@ -50,7 +50,7 @@ def database_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
-    from cylinder_trace.migrate import upgrade
+    from cylinder_trace.db.migrate import upgrade
 
     upgrade(url)
     os.environ["DATABASE_URL"] = url
@@ -58,7 +58,7 @@ def database_url() -> Iterator[str]:
 
     get_settings.cache_clear()
     yield url
-    from cylinder_trace.db import dispose_engine
+    from cylinder_trace.db.engine import dispose_engine
 
     dispose_engine()
     with admin.connect() as conn:
@@ -68,7 +68,7 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Any:
-    from cylinder_trace.db import init_engine
+    from cylinder_trace.db.engine import init_engine
 
     return init_engine(database_url)
 

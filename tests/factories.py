@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from cylinder_trace.domain.identifiers import credit_code_check
 from cylinder_trace.domain.models_spec import add_years
 from cylinder_trace.services.accounts import create_admin
@@ -129,8 +129,8 @@ class World:
         creates them."""
         import uuid
 
-        from cylinder_trace.models import AppUser
-        from cylinder_trace.security import hash_password
+        from cylinder_trace.adapters.security import hash_password
+        from cylinder_trace.db.tables.accounts import AppUser
 
         name = f"inspector-{next(_seq)}"
         with Session(get_engine()) as session:

@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from .api.front import Front
 from .api.openapi import install_openapi, operation_id
+from .api.problems import install_error_handlers
 from .config import get_settings
-from .db import dispose_engine, init_engine
-from .errors import install_error_handlers
-from .front import Front
+from .db.engine import dispose_engine, init_engine
 from .observe import metrics_response
 from .services.reports import MAX_PHOTOS
 
@@ -31,7 +31,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = init_engine(database_url)
-        from .db import libpq_url
+        from .db.engine import libpq_url
         from .services.authorizing import Authorizer
 
         app.state.authorizer = Authorizer(
@@ -81,7 +81,11 @@ def create_app(database_url: str | None = None) -> FastAPI:
         async def echo(request: Request) -> JSONResponse:
             return JSONResponse(await request.json())
 
-    from .api import (
+    from .api.pages import agencies as pages_agencies
+    from .api.pages import public
+    from .api.pages import regulator as pages
+    from .api.pages import session as web
+    from .api.routes import (
         admin,
         agencies,
         audit,
@@ -93,13 +97,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         jobs,
         licences,
         mobile,
-        pages,
-        pages_agencies,
-        public,
         reports,
         stats,
         supervision,
-        web,
     )
 
     # Routes are matched in order, each included router scanning its own: the scanner's hot
@@ -130,7 +130,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(pages_agencies.router)
     from fastapi.staticfiles import StaticFiles
 
-    from .api.public import TEMPLATES
+    from .api.pages.public import TEMPLATES
 
     app.mount("/static", StaticFiles(directory=TEMPLATES.parent / "static"), name="static")
     app.include_router(mobile.pages)

@@ -12,13 +12,13 @@ from .config import get_settings
 
 
 def _database_url() -> str:
-    from .db import resolve_database_url
+    from .db.engine import resolve_database_url
 
     return resolve_database_url(get_settings())
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from .db.migrate import upgrade
 
     upgrade(_database_url())
     print("migrations applied / 迁移已完成")
@@ -36,7 +36,7 @@ def cores() -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .migrate import upgrade
+    from .db.migrate import upgrade
 
     url = _database_url()
     upgrade(url)
@@ -48,7 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # run also takes its job's advisory lock, so other instances on the database never double it).
     scheduler = None
     if get_settings().scheduler_enabled:
-        from .db import init_engine
+        from .db.engine import init_engine
         from .jobs import make_scheduler
 
         init_engine(url)
@@ -61,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         args.host, args.port, workers,
         " (one per core; --workers N to change)" if not args.workers else "",
         "in this process" if scheduler else "off", workers)
-    from .db import embedded_stopped_on_exit
+    from .db.engine import embedded_stopped_on_exit
 
     # SIGTERM and Ctrl-C stop the embedded PostgreSQL too (after the scheduler)
     with embedded_stopped_on_exit():
@@ -87,8 +87,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_create_admin(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
-    from .db import init_engine
-    from .migrate import upgrade
+    from .db.engine import init_engine
+    from .db.migrate import upgrade
     from .services.accounts import create_admin
 
     password = os.environ.get("CYLINDER_TRACE_ADMIN_PASSWORD") or getpass.getpass(
@@ -108,8 +108,8 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 def cmd_demo(_: argparse.Namespace) -> int:
     from sqlmodel import Session
 
-    from .db import init_engine
-    from .migrate import upgrade
+    from .db.engine import init_engine
+    from .db.migrate import upgrade
     from .services.demo import load_demo
 
     url = _database_url()
@@ -127,11 +127,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from sqlmodel import Session, col, select
 
-    from .auth import Principal, Role
-    from .db import init_engine
-    from .errors import DomainError
-    from .migrate import upgrade
-    from .models import Enterprise
+    from .api.deps import Principal, Role
+    from .db.engine import init_engine
+    from .db.migrate import upgrade
+    from .db.tables.accounts import Enterprise
+    from .domain.errors import DomainError
     from .services.importer import import_csv
 
     path = Path(args.file)
@@ -183,9 +183,9 @@ def cmd_worker(_: argparse.Namespace) -> int:
     """The scheduler alone (run it beside `serve --workers N`, or on another machine)."""
     import time
 
-    from .db import init_engine
+    from .db.engine import init_engine
+    from .db.migrate import upgrade
     from .jobs import make_scheduler
-    from .migrate import upgrade
 
     url = _database_url()
     upgrade(url)
@@ -205,13 +205,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Walk every cylinder's hash chain (or one cylinder's) and report any break."""
     from sqlmodel import Session
 
-    from .db import init_engine
+    from .db.engine import init_engine
     from .services.verify import verify
 
     with Session(init_engine(_database_url())) as session:
         cylinder_id = None
         if args.cylinder:
-            from .auth import Principal, Role
+            from .api.deps import Principal, Role
             from .services.registry import cylinder_for
 
             system = Principal(kind="system", id=__import__("uuid").UUID(int=0),

@@ -103,14 +103,6 @@ class Settings(BaseSettings):
             return [h.strip() for h in value.split(",") if h.strip()]
         return value
 
-    def resolved_secret_key(self) -> str:
-        """The configured secret, or the deployment's one kept in the database (created once by
-        the first instance), so every instance behind a balancer signs and verifies alike."""
-        if self.secret_key:
-            return self.secret_key
-        from .security import stored_secret  # here: security imports this module
-
-        return stored_secret(self)
 
 
 # Secrets may come from files (Docker/Kubernetes secrets): CYLINDER_TRACE_SECRET_KEY_FILE=/run/...

@@ -20,8 +20,8 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from .config import get_settings
-from .db import get_engine
-from .models import JobRun
+from .db.engine import get_engine
+from .db.tables.service import JobRun
 from .services import licences, notifications, reminders, stats
 
 log = logging.getLogger(__name__)

@@ -209,7 +209,7 @@ class DatabaseGauges(Collector):
     def collect(self) -> Any:
         from sqlalchemy import text
 
-        from .db import get_engine
+        from .db.engine import get_engine
 
         outbox = GaugeMetricFamily("ct_outbox_pending", "Notification deliveries not yet sent")
         jobs = GaugeMetricFamily("ct_job_runs", "Job runs recorded", labels=["job", "status"])

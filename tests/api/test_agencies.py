@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from cylinder_trace.domain.models_spec import add_years
 from cylinder_trace.services.registry import today
 from tests.api.test_health_and_errors import assert_problem
@@ -343,7 +343,7 @@ def test_the_migration_keeps_old_inspections_as_history_without_an_agency(
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from cylinder_trace.migrate import alembic_config
+    from cylinder_trace.db.migrate import alembic_config
 
     base = make_url(database_url)
     name = f"ct_mig_{uuid_.uuid4().hex[:10]}"

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from cylinder_trace.db import get_engine
-from cylinder_trace.models import Agency
+from cylinder_trace.db.engine import get_engine
+from cylinder_trace.db.tables.agencies import Agency
 from cylinder_trace.services.demo import DEMO_PASSWORD, load_demo
 
 

@@ -116,7 +116,7 @@ def _denied_event(conn: Any, code: str, station_id: str, at: datetime) -> None:
 
 def test_fill_statistics_count_days_in_the_configured_zone(
         world: Any, engine: Any, database_url: str, settings_env: Any) -> None:
-    from cylinder_trace.db import make_engine
+    from cylinder_trace.db.engine import make_engine
 
     e = world.enterprise()
     s = world.station(e["id"])
@@ -140,7 +140,7 @@ def test_fill_statistics_count_days_in_the_configured_zone(
 
 def test_the_fill_path_sets_the_zone_on_its_own_pool(
         database_url: str, settings_env: Any) -> None:
-    from cylinder_trace.db import libpq_url
+    from cylinder_trace.db.engine import libpq_url
     from cylinder_trace.services.authorizing import Authorizer
 
     settings_env("timezone", "Europe/Lisbon")
@@ -189,8 +189,8 @@ def test_an_unsigned_label_url_is_refused_by_the_phone_as_at_the_scale(world: An
 def test_the_phone_and_the_scale_read_the_same_facts(world: Any, engine: Any) -> None:
     """One mapping by name (services/facts.py) from the hot path's row and from the record:
     for cylinders in every state the two give the same reasons."""
-    from cylinder_trace.models import Cylinder
-    from cylinder_trace.services.facts import CYLINDER_FACTS
+    from cylinder_trace.db.facts import CYLINDER_FACTS
+    from cylinder_trace.db.tables.registry import Cylinder
 
     assert all(hasattr(Cylinder, name) for name in CYLINDER_FACTS)
     e = world.enterprise()

@@ -66,7 +66,7 @@ def test_epcis_exports_validate_against_the_gs1_schema(world: Any) -> None:
     checked) and SHACL shapes; an invalid one is not."""
     from sqlmodel import Session
 
-    from cylinder_trace.db import get_engine
+    from cylinder_trace.db.engine import get_engine
     from cylinder_trace.services.demo import load_demo
 
     with Session(get_engine(), expire_on_commit=False) as session:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from tests.api.test_health_and_errors import assert_problem
 
 HEADER = "manufacturer,serial_number,model,manufacture_date,rfid,tare_kg,valve_type\n"

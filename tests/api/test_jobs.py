@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
+from cylinder_trace.db.tables.lifecycle import Hazard
 from cylinder_trace.jobs import JOBS, run_job
-from cylinder_trace.models import Hazard
 from tests.api.test_health_and_errors import assert_problem
 
 # Noon in Asia/Shanghai today: the jobs run at this injected time, and every date the tests give

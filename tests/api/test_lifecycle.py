@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cylinder_trace.services import messages
+from cylinder_trace.adapters import sms as messages
 from tests.api.test_health_and_errors import assert_problem
 from tests.factories import GOOD  # in service on any day the suite runs
 

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
-import cylinder_trace.models  # noqa: F401
+import cylinder_trace.db.tables  # noqa: F401
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:

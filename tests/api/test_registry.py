@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
+from cylinder_trace.db.tables.registry import Cylinder
 from cylinder_trace.domain import codes
 from cylinder_trace.domain.lifecycle import EventKind, rebuild
-from cylinder_trace.models import Cylinder
 from cylinder_trace.services.events import events_of, state_of
 from tests.api.test_health_and_errors import assert_problem
 

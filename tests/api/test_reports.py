@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import text
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from tests.api.test_health_and_errors import assert_problem
 from tests.conftest import client_with_settings
 

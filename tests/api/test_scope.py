@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from cylinder_trace.models import Hazard, Notification
-from cylinder_trace.principal import Principal, Role
-from cylinder_trace.scope import visible, visible_sql
+from cylinder_trace.db.scope import visible, visible_sql
+from cylinder_trace.db.tables.lifecycle import Hazard
+from cylinder_trace.db.tables.notifications import Notification
+from cylinder_trace.domain.principal import Principal, Role
 from cylinder_trace.services.notifications import notify
 from tests.factories import GOOD  # in service on any day the suite runs
 

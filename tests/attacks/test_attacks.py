@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from cylinder_trace.domain.codes import make_code
 from tests.api.test_health_and_errors import assert_problem
 from tests.factories import GOOD  # in service on any day the suite runs

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from tests.api.test_health_and_errors import assert_problem
 
 ID_NUMBER = "11010519491231002X"

@@ -502,8 +502,10 @@ def test_seizures_and_recalls_from_before_keep_their_takers_side(database_url: s
     from sqlalchemy.engine import make_url
     from sqlmodel import Session
 
-    from cylinder_trace.migrate import alembic_config
-    from cylinder_trace.models import AppUser, Cylinder, CylinderEvent, Enterprise, RecallCampaign
+    from cylinder_trace.db.migrate import alembic_config
+    from cylinder_trace.db.tables.accounts import AppUser, Enterprise
+    from cylinder_trace.db.tables.lifecycle import RecallCampaign
+    from cylinder_trace.db.tables.registry import Cylinder, CylinderEvent
 
     base = make_url(database_url)
     name = f"ct_mig_{uuid.uuid4().hex[:10]}"

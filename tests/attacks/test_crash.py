@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from cylinder_trace.jobs import run_job
 from tests.factories import GOOD
 

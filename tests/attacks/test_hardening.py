@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from cylinder_trace.config import get_settings
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from tests.api.test_health_and_errors import assert_problem
 from tests.api.test_jobs import Receiver
 from tests.api.test_lifecycle import co, customer, full_cylinder  # noqa: F401 (fixture)

@@ -21,10 +21,11 @@ import httpx
 import jwt
 from sqlalchemy import text
 
+from cylinder_trace.adapters import sms as messages
+from cylinder_trace.adapters.security import make_token
 from cylinder_trace.config import get_settings
-from cylinder_trace.db import get_engine
-from cylinder_trace.security import make_token
-from cylinder_trace.services import messages
+from cylinder_trace.db.engine import get_engine
+from cylinder_trace.db.secrets import root_secret
 from tests.api.test_health_and_errors import assert_problem
 from tests.api.test_lifecycle import co, customer, full_cylinder  # noqa: F401
 from tests.factories import GOOD, PASSWORD
@@ -216,7 +217,7 @@ def test_forged_tokens_are_refused(world: Any) -> None:
         token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"),
         jwt.encode({**claims, "exp": now - 10}, "x", algorithm="HS256"),
         # rightly signed, but it names no session: the signature alone opens nothing
-        make_token(get_settings().resolved_secret_key(), claims["sub"], str(uuid.uuid4()),
+        make_token(root_secret(get_settings()), claims["sub"], str(uuid.uuid4()),
                    datetime.now(UTC) + timedelta(hours=1)),
         "not-a-token",
     ]

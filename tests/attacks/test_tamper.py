@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from cylinder_trace.services.verify import verify
 from tests.factories import GOOD, days_ago  # in service on any day the suite runs
 

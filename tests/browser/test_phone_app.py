@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from cylinder_trace.services import registry
 from cylinder_trace.services.demo import DEMO_PASSWORD, load_demo
 from tests.browser.conftest import ARTIFACTS, chromium_path, launch, shot

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from tests.browser.test_phone_app import PHONE
 from tests.factories import GOOD, PASSWORD
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from cylinder_trace.db import get_engine
-from cylinder_trace.models import Enterprise
+from cylinder_trace.db.engine import get_engine
+from cylinder_trace.db.tables.accounts import Enterprise
 from cylinder_trace.services.demo import DEMO_PASSWORD
 from tests.browser.conftest import shot
 from tests.browser.test_web_pages import _demo

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from cylinder_trace.services.demo import DEMO_PASSWORD, load_demo
 from tests.browser.conftest import shot
 

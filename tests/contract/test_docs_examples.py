@@ -198,7 +198,7 @@ def first_day(world: Any) -> dict[str, Any]:
     """What the guide takes as given: the demo admin, a station, a cylinder on the scale."""
     from sqlmodel import Session
 
-    from cylinder_trace.db import get_engine
+    from cylinder_trace.db.engine import get_engine
     from cylinder_trace.services.accounts import create_admin
 
     with Session(get_engine()) as session:

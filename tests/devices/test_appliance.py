@@ -22,7 +22,7 @@ from cylinder_scanner.relay import ModbusRelay
 from cylinder_scanner.scale import MtSicsScale
 from cylinder_scanner.sim.devices import RelaySim, ScaleSim, ScannerSim
 from cylinder_scanner.sources.serial_scanner import SerialScanner
-from cylinder_trace.db import get_engine
+from cylinder_trace.db.engine import get_engine
 from tests.factories import GOOD as FRESH
 from tests.live import LiveService
 

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from PIL import Image
 
-from cylinder_trace import labels
+from cylinder_trace.adapters import labels
 from cylinder_trace.domain.models_spec import (
     MODELS,
     add_years,

@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from ..errors import PROBLEM_JSON
+from .problems import PROBLEM_JSON
 
 # Route function name (module.function) -> operationId, where the bare name is too vague.
 OPERATION_IDS: dict[str, str] = {

@@ -3,36 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from ..config import get_settings
+from ..adapters.security import api_key_hash, hash_password, new_api_key
+from ..db.scope import visible
+from ..db.tables.accounts import ApiKey, AppUser, Enterprise, Station, Vehicle, VehicleWorker
 from ..domain import access
 from ..domain.access import Action
-from ..errors import (
+from ..domain.errors import (
     Conflict,
     Forbidden,
     Invalid,
-    NotAuthenticated,
     NotFound,
     RegulatorHold,
-    TooMany,
 )
-from ..models import ApiKey, AppUser, Enterprise, Station, Vehicle, VehicleWorker
-from ..principal import Principal, Role, require_may
-from ..schemas import (
-    EnterpriseCreate,
-    Licence,
-    StationCreate,
-    UserCreate,
-    VehicleCreate,
-)
-from ..scope import visible
-from ..security import api_key_hash, hash_password, new_api_key, verify_password
+from ..domain.principal import Principal, Role, require_may
+from ..schemas.accounts import EnterpriseCreate, Licence, StationCreate, UserCreate, VehicleCreate
 from . import audit, sessions
 
 
@@ -293,56 +284,6 @@ def create_admin(session: Session, username: str, password: str) -> AppUser:
     session.add(user)
     session.commit()
     return user
-
-
-# The attempt is counted before the password is checked, in one statement: concurrent wrong
-# passwords each get their own number, so no more than login_max_failures of them are ever
-# checked per lock-out, however many arrive at once. An expired lock starts the count again.
-_RESERVE_ATTEMPT = text("""
-UPDATE app_user SET
-    failed_logins = CASE WHEN locked_until <= :now THEN 1 ELSE failed_logins + 1 END,
-    locked_until = CASE WHEN locked_until <= :now THEN NULL ELSE locked_until END
-WHERE username = :username
-RETURNING id, failed_logins, locked_until
-""")
-_LOCK = text("UPDATE app_user SET locked_until = :until WHERE id = :id AND "
-             "(locked_until IS NULL OR locked_until < :until)")
-
-
-def check_password(session: Session, username: str, password: str,
-                   now: datetime | None = None) -> AppUser:
-    """The active user these credentials name, else NotAuthenticated; TooMany while locked.
-    Logging in and changing one's password both pass here: one lock-out for both."""
-    settings = get_settings()
-    now = now or datetime.now(UTC)
-    until = now + timedelta(seconds=settings.login_lockout_seconds)
-    row = session.execute(_RESERVE_ATTEMPT, {"now": now, "username": username}).first()
-    session.commit()  # the count holds before the (slow) password check, and frees the row
-    if row is not None and row.locked_until is not None and row.locked_until > now:
-        raise TooMany("Too many failed logins; try again later")
-    if row is not None and row.failed_logins > settings.login_max_failures:
-        session.execute(_LOCK, {"id": row.id, "until": until})
-        session.commit()
-        raise TooMany("Too many failed logins; try again later")
-    user = session.get(AppUser, row.id) if row is not None else None
-    # Checked for an unknown name too (against a dummy hash): the time does not tell names.
-    matches = verify_password(password, user.password_hash if user is not None else None)
-    if user is None or not matches or not user.active:
-        if row is not None and row.failed_logins >= settings.login_max_failures:
-            session.execute(_LOCK, {"id": row.id, "until": until})
-            session.commit()
-        raise NotAuthenticated("Wrong username or password")
-    user.failed_logins, user.locked_until = 0, None
-    session.add(user)
-    return user
-
-
-def login(session: Session, username: str, password: str, now: datetime | None = None) -> str:
-    """A bearer token for valid credentials; repeated failures lock the account for a while."""
-    user = check_password(session, username, password, now)
-    token = sessions.start(session, user, now)
-    session.commit()
-    return token
 
 
 # --- vehicles ----------------------------------------------------------------------------

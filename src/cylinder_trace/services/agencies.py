@@ -18,16 +18,18 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from ..adapters.security import hash_password
+from ..db.tables.accounts import AppUser
+from ..db.tables.agencies import Agency, Inspection
+from ..db.tables.registry import Cylinder
 from ..domain import access
 from ..domain.access import Action
 from ..domain.agencies import AgencyFacts, InspectorFacts
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..domain.identifiers import region_covers
+from ..domain.principal import Principal, Role, require_allowed
 from ..domain.rules import Licence
-from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import Agency, AppUser, Cylinder, Inspection
-from ..principal import Principal, Role, require_allowed
-from ..schemas_agencies import AgencyCreate, AgencyOut, Approval, InspectorCreate
-from ..security import hash_password
+from ..schemas.agencies import AgencyCreate, AgencyOut, Approval, InspectorCreate
 from . import audit
 from .search import scope_clause
 

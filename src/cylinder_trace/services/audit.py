@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from .. import pii
-from ..errors import Forbidden
-from ..models import AuditEntry
-from ..principal import Principal, Role
-from ..scope import visible
+from ..adapters import pii
+from ..db.scope import visible
+from ..db.tables.audit import AuditEntry
+from ..domain.errors import Forbidden
+from ..domain.principal import Principal, Role
 
 _DROP = ("password", "secret", "hash", "token", "_enc", "key")
 _KEEP = frozenset({"api_key_id", "key_id"})

@@ -23,8 +23,10 @@ from zoneinfo import ZoneInfo
 from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 
+from ..adapters.security import api_key_hash
 from ..config import get_settings
-from ..db import session_options
+from ..db.engine import session_options
+from ..db.facts import cylinder_facts, licence
 from ..domain import codes
 from ..domain.policy import policy_for
 from ..domain.reasons import ReasonCode, as_dict
@@ -37,9 +39,7 @@ from ..domain.rules import (
     scan_accepted,
 )
 from ..observe import DECISIONS
-from ..security import api_key_hash
 from . import registry
-from .facts import cylinder_facts, licence
 
 log = logging.getLogger(__name__)
 

@@ -15,14 +15,15 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from ..config import get_settings
+from ..db.scope import visible_sql
+from ..db.tables.accounts import Enterprise
+from ..db.tables.supervision import StockDeclaration
 from ..domain import campaign as rules
 from ..domain.access import Action
 from ..domain.cells import csv_row
+from ..domain.errors import Invalid, NotFound
 from ..domain.identifiers import is_valid_region_code
-from ..errors import Invalid, NotFound
-from ..models import Enterprise, StockDeclaration
-from ..principal import Principal, require_allowed
-from ..scope import visible_sql
+from ..domain.principal import Principal, require_allowed
 from . import audit, registry
 
 PROGRESS_SQL = """

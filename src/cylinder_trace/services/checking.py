@@ -10,9 +10,15 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ..config import get_settings
+from ..db.facts import cylinder_facts, licence
+from ..db.scope import visible
+from ..db.tables.accounts import Enterprise, Station
+from ..db.tables.fills import FillAuthorization
 from ..domain import codes
 from ..domain.access import Action, scope_of
+from ..domain.errors import Forbidden, Invalid, NotFound
 from ..domain.policy import policy_for
+from ..domain.principal import Principal
 from ..domain.reasons import as_dict
 from ..domain.rules import (
     FillFacts,
@@ -21,12 +27,7 @@ from ..domain.rules import (
     scan_accepted,
 )
 from ..domain.status import STATUS_TEXT
-from ..errors import Forbidden, Invalid, NotFound
-from ..models import Enterprise, FillAuthorization, Station
-from ..principal import Principal
-from ..scope import visible
 from . import registry
-from .facts import cylinder_facts, licence
 
 
 def _station(session: Session, principal: Principal, station_id: uuid.UUID | None) -> Station:

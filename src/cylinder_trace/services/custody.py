@@ -10,20 +10,17 @@ from typing import Any
 from sqlalchemy import and_, false, text
 from sqlmodel import Session, col, select
 
+from ..db.tables.accounts import Enterprise
+from ..db.tables.lifecycle import RecallCampaign, RecallItem
+from ..db.tables.registry import Cylinder, CylinderEvent
 from ..domain import access
 from ..domain.access import Action
+from ..domain.errors import Conflict, CylinderHeld, Invalid, NotFound, RegulatorHold
 from ..domain.identifiers import region_covers, region_prefix
 from ..domain.lifecycle import EventKind, Move, movement_refusals
 from ..domain.models_spec import lookup
-from ..errors import Conflict, CylinderHeld, Invalid, NotFound, RegulatorHold
-from ..models import Cylinder, CylinderEvent, Enterprise, RecallCampaign, RecallItem
-from ..principal import ENTERPRISE_ROLES, Principal, Role, require_may
-from ..schemas_lifecycle import (
-    EntrustCreate,
-    RecallCreate,
-    RecallOut,
-    TransferCreate,
-)
+from ..domain.principal import ENTERPRISE_ROLES, Principal, Role, require_may
+from ..schemas.lifecycle import EntrustCreate, RecallCreate, RecallOut, TransferCreate
 from . import registry
 from .events import actor_of, append_event, state_of
 from .notifications import notify, notify_holders

@@ -7,14 +7,16 @@ import uuid
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from .. import pii
+from ..adapters import pii
+from ..db.scope import visible
+from ..db.tables.accounts import Enterprise
+from ..db.tables.lifecycle import Customer, Deposit
+from ..db.tables.registry import Cylinder
 from ..domain.access import Action, Scope, scope_of
+from ..domain.errors import Forbidden, Invalid, NotFound
 from ..domain.identifiers import is_valid_id_number
-from ..errors import Forbidden, Invalid, NotFound
-from ..models import Customer, Cylinder, Deposit, Enterprise
-from ..principal import Principal, require_may
-from ..schemas_lifecycle import Contract, CustomerCreate, CustomerOut, DepositCreate
-from ..scope import visible
+from ..domain.principal import Principal, require_may
+from ..schemas.lifecycle import Contract, CustomerCreate, CustomerOut, DepositCreate
 from . import audit, registry
 
 

@@ -12,29 +12,22 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from .. import pii
+from ..adapters import pii
+from ..adapters import sms as messages
 from ..config import get_settings
+from ..db.scope import visible
+from ..db.tables.accounts import AppUser, Enterprise, Station, Vehicle, VehicleWorker
+from ..db.tables.lifecycle import Customer, Delivery, Hazard
+from ..db.tables.registry import Cylinder
 from ..domain import licences as licence_rules
 from ..domain.access import Action
 from ..domain.checklists import checklist
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..domain.lifecycle import EventKind, not_deliverable, owned_or_entrusted
+from ..domain.principal import Principal, Role, require_may
 from ..domain.status import PublicStatus
-from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import (
-    AppUser,
-    Customer,
-    Cylinder,
-    Delivery,
-    Enterprise,
-    Hazard,
-    Station,
-    Vehicle,
-    VehicleWorker,
-)
-from ..principal import Principal, Role, require_may
-from ..schemas_lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
-from ..scope import visible
-from . import messages, registry
+from ..schemas.lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
+from . import registry
 from .custody import move
 from .customers import customer_for
 from .events import lock_cylinders, state_of

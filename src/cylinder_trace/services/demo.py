@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from ..adapters.security import hash_password
+from ..db.tables.accounts import AppUser, Enterprise, Station
+from ..db.tables.agencies import Agency
 from ..domain.identifiers import credit_code_check
-from ..models import Agency, AppUser, Enterprise, Station
-from ..principal import Role
-from ..security import hash_password
+from ..domain.principal import Role
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo credential, not a secret
 
@@ -153,11 +154,11 @@ def _demo_cylinders(
     import random
     import uuid
 
+    from ..db.tables.registry import Cylinder
     from ..domain.lifecycle import EventKind
-    from ..models import Cylinder
-    from ..principal import Principal
-    from ..schemas_agencies import InspectionCreate, ScrapAccept, ValveConversionCreate
-    from ..schemas_lifecycle import ScrapCreate
+    from ..domain.principal import Principal
+    from ..schemas.agencies import InspectionCreate, ScrapAccept, ValveConversionCreate
+    from ..schemas.lifecycle import ScrapCreate
     from . import inspections, registry
     from .events import append_event
     from .importer import import_csv
@@ -236,15 +237,11 @@ def _demo_cylinders(
 
 def _demo_deliveries(session: Session, company: Enterprise, system: Any) -> dict[str, int]:
     """Customers, a vehicle, deliveries at the door (one with a hazard), and a recall."""
+    from ..db.tables.accounts import Vehicle, VehicleWorker
+    from ..db.tables.registry import Cylinder
     from ..domain.identifiers import id_number_check
     from ..domain.status import PublicStatus
-    from ..models import Cylinder, Vehicle, VehicleWorker
-    from ..schemas_lifecycle import (
-        CustomerCreate,
-        DeliveryConfirm,
-        DeliveryCreate,
-        RecallCreate,
-    )
+    from ..schemas.lifecycle import CustomerCreate, DeliveryConfirm, DeliveryCreate, RecallCreate
     from . import registry
     from .custody import start_recall
     from .customers import create_customer
@@ -302,7 +299,9 @@ def _demo_campaign(session: Session, companies: list[Enterprise]) -> None:
     registered), its public numbers, and one report from the public waiting for an answer."""
     from datetime import UTC, datetime, timedelta
 
-    from ..models import Cylinder, PublicReport, StockDeclaration
+    from ..db.tables.registry import Cylinder
+    from ..db.tables.reports import PublicReport
+    from ..db.tables.supervision import StockDeclaration
     from .registry import today as local_today
 
     for e, phones in zip(companies, (("023-6380 1234", "023-96999"),

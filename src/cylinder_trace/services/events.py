@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from ..db.tables.registry import Cylinder, CylinderEvent
+from ..domain.errors import Conflict
 from ..domain.lifecycle import STATE_FIELDS, CylinderState, EventKind, LifecycleError, apply
-from ..errors import Conflict
-from ..models import Cylinder, CylinderEvent
-from ..principal import Principal
+from ..domain.principal import Principal
 
 
 def state_of(cylinder: Cylinder) -> CylinderState:

@@ -8,15 +8,17 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ..config import get_settings
+from ..db.tables.accounts import AppUser, Station
+from ..db.tables.fills import Fill, FillAuthorization
+from ..db.tables.registry import Cylinder
 from ..domain.access import Action, scope_of
+from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
 from ..domain.lifecycle import EventKind
+from ..domain.principal import Principal
 from ..domain.reasons import FillFlag, ReasonCode, as_dict
 from ..domain.rules import OperatorFacts, assess_fill, operator_certified
-from ..errors import Conflict, DomainError, Forbidden, NotFound
-from ..models import AppUser, Cylinder, Fill, FillAuthorization, Station
 from ..observe import FILLS
-from ..principal import Principal
-from ..schemas_fills import FillCreate
+from ..schemas.fills import FillCreate
 from . import idempotency, registry
 from .events import append_event, lock_cylinder
 from .notifications import notify

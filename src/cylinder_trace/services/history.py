@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from ..db.tables.registry import CylinderChain, CylinderEvent
+from ..domain.errors import Invalid
 from ..domain.lifecycle import EventKind
-from ..errors import Invalid
-from ..models import CylinderChain, CylinderEvent
 
 MAX_PAGE = 500
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from ..errors import Conflict, Invalid
+from ..domain.errors import Conflict, Invalid
 
 MAX_KEY_LENGTH = 200
 

@@ -18,9 +18,9 @@ from sqlmodel import Session
 
 from ..config import get_settings
 from ..domain import codes
-from ..errors import DomainError, Invalid
-from ..principal import Principal
-from ..schemas_registry import CylinderCreate, ImportReport, ImportRowError
+from ..domain.errors import DomainError, Invalid
+from ..domain.principal import Principal
+from ..schemas.registry import CylinderCreate, ImportReport, ImportRowError
 from . import registry
 from .events import actor_of
 

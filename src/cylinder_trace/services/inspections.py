@@ -27,16 +27,19 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from .. import pii
+from ..adapters import pii
+from ..db.tables.accounts import AppUser
+from ..db.tables.agencies import Agency, Inspection
+from ..db.tables.lifecycle import Handover
+from ..db.tables.registry import Cylinder
 from ..domain import models_spec
 from ..domain.access import Action, Side, side_of
 from ..domain.agencies import REFUSAL_TEXT, InspectorFacts, refusal
+from ..domain.errors import Conflict, CylinderHeld, Forbidden, Invalid, NotFound
 from ..domain.lifecycle import EventKind
-from ..errors import Conflict, CylinderHeld, Forbidden, Invalid, NotFound
-from ..models import Agency, AppUser, Cylinder, Handover, Inspection
-from ..principal import Principal, require_allowed, require_may
-from ..schemas_agencies import InspectionCreate, ScrapAccept, ValveConversionCreate
-from ..schemas_lifecycle import ScrapCreate
+from ..domain.principal import Principal, require_allowed, require_may
+from ..schemas.agencies import InspectionCreate, ScrapAccept, ValveConversionCreate
+from ..schemas.lifecycle import ScrapCreate
 from . import custody, registry
 from .agencies import facts_of, inspector_of
 from .events import append_event

@@ -10,11 +10,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ..db.tables.accounts import Enterprise, Station
+from ..db.tables.supervision import EnforcementRecord, LicenceChange
 from ..domain import licences as rules
 from ..domain.access import Action, department_of
-from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import EnforcementRecord, Enterprise, LicenceChange, Station
-from ..principal import Principal, Role, require_allowed
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
+from ..domain.principal import Principal, Role, require_allowed
 from . import audit, registry
 from .notifications import notify
 from .reminders import local_day

@@ -22,11 +22,12 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from ..config import get_settings
+from ..db.scope import visible as in_scope
+from ..db.tables.accounts import Enterprise
+from ..db.tables.notifications import Notification, Webhook
+from ..domain.errors import Forbidden, Invalid
 from ..domain.identifiers import region_prefix
-from ..errors import Forbidden, Invalid
-from ..models import Enterprise, Notification, Webhook
-from ..principal import Principal, Role
-from ..scope import visible as in_scope
+from ..domain.principal import Principal, Role
 from . import audit, outbound
 
 log = logging.getLogger(__name__)

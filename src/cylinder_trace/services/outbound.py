@@ -15,7 +15,7 @@ import httpx
 
 from ..config import get_settings
 from ..domain.addresses import IPAddress, Target, allowed, parse_receiver
-from ..errors import Invalid
+from ..domain.errors import Invalid
 
 
 class BlockedAddress(Exception):

@@ -8,8 +8,8 @@ import io
 from PIL import Image, UnidentifiedImageError
 
 from ..config import get_settings
+from ..domain.errors import Invalid
 from ..domain.reports import Photo, photo_type
-from ..errors import Invalid
 
 
 def checked_photo(data: bytes) -> Photo:

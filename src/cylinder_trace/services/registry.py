@@ -15,15 +15,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ..config import get_settings
+from ..db.secrets import root_secret
+from ..db.tables.accounts import Enterprise, Station
+from ..db.tables.registry import Cylinder
 from ..domain import codes, models_spec
 from ..domain.access import Action, scope_of
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..domain.lifecycle import EventKind
 from ..domain.policy import policy_for
+from ..domain.principal import Principal, may, require_may
 from ..domain.status import PublicStatus, StatusFacts, public_status
-from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import Cylinder, Enterprise, Station
-from ..principal import Principal, may, require_may
-from ..schemas_registry import CylinderCreate, TagBind
+from ..schemas.registry import CylinderCreate, TagBind
 from .events import append_event, lock_cylinder
 
 # --- codes: keys, hosts, QR text --------------------------------------------------------------
@@ -31,7 +33,7 @@ from .events import append_event, lock_cylinder
 @lru_cache
 def code_keys() -> tuple[codes.SigningKey, ...]:
     settings = get_settings()
-    return tuple(codes.signing_keys(settings.code_signing_keys, settings.resolved_secret_key()))
+    return tuple(codes.signing_keys(settings.code_signing_keys, root_secret(settings)))
 
 
 @lru_cache

@@ -13,15 +13,17 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from .. import pii
+from ..adapters import pii
 from ..config import get_settings
+from ..db.scope import visible
+from ..db.tables.accounts import Enterprise
+from ..db.tables.reports import PublicReport, ReportPhoto
+from ..db.tables.supervision import CaseHandover
 from ..domain import reports as rules
 from ..domain.access import DEPARTMENT_TEXT, Action, Department, department_of
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..domain.identifiers import is_valid_region_code
-from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import CaseHandover, Enterprise, PublicReport, ReportPhoto
-from ..principal import Principal, Role, require_allowed, require_may
-from ..scope import visible
+from ..domain.principal import Principal, Role, require_allowed, require_may
 from . import audit, registry
 from .notifications import notify
 from .photos import checked_photo

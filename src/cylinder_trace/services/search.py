@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from ..db.scope import visible
+from ..db.tables.registry import Cylinder
 from ..domain.cells import csv_row
+from ..domain.errors import Invalid
 from ..domain.identifiers import region_prefix
 from ..domain.models_spec import lookup
-from ..errors import Invalid
-from ..models import Cylinder
-from ..principal import Principal
-from ..scope import visible
+from ..domain.principal import Principal
 
 MAX_PAGE = 500
 
@@ -115,7 +115,7 @@ CSV_COLUMNS = ("code", "owner_enterprise_id", "region_code", "model", "manufactu
 def csv_stream(principal: Principal, q: CylinderQuery, today: date) -> Iterator[str]:
     """A search result as CSV, page by page on its own session (the request's session closes
     before a long stream ends): any size, constant memory."""
-    from ..db import get_engine
+    from ..db.engine import get_engine
 
     buf = io.StringIO()
     writer = csv.writer(buf)

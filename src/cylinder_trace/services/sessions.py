@@ -7,14 +7,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlmodel import Session, col
 
+from ..adapters.security import hash_password, make_token, verify_password
 from ..config import get_settings
-from ..errors import Conflict, Forbidden, NotAuthenticated, NotFound
-from ..models import ApiKey, AppUser, Enterprise, Station, UserSession
-from ..principal import ENTERPRISE_ROLES, Principal, Role
-from ..security import hash_password, make_token
+from ..db.secrets import root_secret
+from ..db.tables.accounts import ApiKey, AppUser, Enterprise, Station, UserSession
+from ..domain.access import Action
+from ..domain.errors import Conflict, Forbidden, NotAuthenticated, NotFound, TooMany
+from ..domain.principal import ENTERPRISE_ROLES, Principal, Role, require_may
 from . import audit
 
 
@@ -26,7 +28,7 @@ def start(session: Session, user: AppUser, now: datetime | None = None) -> str:
                       expires_at=now + timedelta(minutes=settings.token_ttl_minutes))
     session.add(row)
     assert row.expires_at is not None
-    return make_token(settings.resolved_secret_key(), str(user.id), str(row.id), row.expires_at)
+    return make_token(root_secret(settings), str(user.id), str(row.id), row.expires_at)
 
 
 def end(session: Session, session_id: uuid.UUID, reason: str) -> None:
@@ -59,8 +61,6 @@ def logout(session: Session, principal: Principal) -> None:
 def change_password(session: Session, principal: Principal, current: str, new: str) -> str:
     """The user's own change, with the current password: every older session ends (a thief
     holding an old token is out), and the caller gets a fresh token."""
-    from .accounts import check_password  # the same lock-out as at login
-
     session_id_of(principal)
     try:
         user = check_password(session, principal.username or "", current)
@@ -143,14 +143,12 @@ def reset_password(session: Session, principal: Principal, user_id: uuid.UUID,
 
 def set_key_enabled(session: Session, principal: Principal, station_id: uuid.UUID,
                     key_id: uuid.UUID, enabled: bool) -> ApiKey:
-    from .accounts import _manage_enterprise  # one rule for who manages a station's keys
-
     record = session.scalars(select(ApiKey).where(col(ApiKey.id) == key_id)
                              .with_for_update()).first()
     station = session.get(Station, station_id)
     if record is None or station is None or record.station_id != station_id:
         raise NotFound("No such API key")
-    _manage_enterprise(principal, station.enterprise_id)
+    require_may(principal, Action.MANAGE_STATION, station.enterprise_id, None)
     if record.revoked_at is not None:
         raise Conflict("This key is revoked for good; create a new one", reason="KEY_REVOKED")
     if enabled and record.disabled_at is not None:
@@ -166,3 +164,52 @@ def set_key_enabled(session: Session, principal: Principal, station_id: uuid.UUI
     session.commit()
     return record
 
+
+# The attempt is counted before the password is checked, in one statement: concurrent wrong
+# passwords each get their own number, so no more than login_max_failures of them are ever
+# checked per lock-out, however many arrive at once. An expired lock starts the count again.
+_RESERVE_ATTEMPT = text("""
+UPDATE app_user SET
+    failed_logins = CASE WHEN locked_until <= :now THEN 1 ELSE failed_logins + 1 END,
+    locked_until = CASE WHEN locked_until <= :now THEN NULL ELSE locked_until END
+WHERE username = :username
+RETURNING id, failed_logins, locked_until
+""")
+_LOCK = text("UPDATE app_user SET locked_until = :until WHERE id = :id AND "
+             "(locked_until IS NULL OR locked_until < :until)")
+
+
+def check_password(session: Session, username: str, password: str,
+                   now: datetime | None = None) -> AppUser:
+    """The active user these credentials name, else NotAuthenticated; TooMany while locked.
+    Logging in and changing one's password both pass here: one lock-out for both."""
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    until = now + timedelta(seconds=settings.login_lockout_seconds)
+    row = session.execute(_RESERVE_ATTEMPT, {"now": now, "username": username}).first()
+    session.commit()  # the count holds before the (slow) password check, and frees the row
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        raise TooMany("Too many failed logins; try again later")
+    if row is not None and row.failed_logins > settings.login_max_failures:
+        session.execute(_LOCK, {"id": row.id, "until": until})
+        session.commit()
+        raise TooMany("Too many failed logins; try again later")
+    user = session.get(AppUser, row.id) if row is not None else None
+    # Checked for an unknown name too (against a dummy hash): the time does not tell names.
+    matches = verify_password(password, user.password_hash if user is not None else None)
+    if user is None or not matches or not user.active:
+        if row is not None and row.failed_logins >= settings.login_max_failures:
+            session.execute(_LOCK, {"id": row.id, "until": until})
+            session.commit()
+        raise NotAuthenticated("Wrong username or password")
+    user.failed_logins, user.locked_until = 0, None
+    session.add(user)
+    return user
+
+
+def login(session: Session, username: str, password: str, now: datetime | None = None) -> str:
+    """A bearer token for valid credentials; repeated failures lock the account for a while."""
+    user = check_password(session, username, password, now)
+    token = start(session, user, now)
+    session.commit()
+    return token

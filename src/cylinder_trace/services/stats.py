@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
+from ..db.scope import visible_sql
 from ..domain.identifiers import region_prefix
-from ..principal import Principal
-from ..scope import visible_sql
+from ..domain.principal import Principal
 
 Rows = list[dict[str, Any]]
 

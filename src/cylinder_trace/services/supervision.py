@@ -12,20 +12,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ..db.scope import visible
+from ..db.tables.accounts import AppUser, Enterprise, Station
+from ..db.tables.lifecycle import Customer
+from ..db.tables.supervision import MajorHazard, SupervisionPhoto, SupervisionVisit
 from ..domain import supervision as rules
 from ..domain.access import Action
-from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import (
-    AppUser,
-    Customer,
-    Enterprise,
-    MajorHazard,
-    Station,
-    SupervisionPhoto,
-    SupervisionVisit,
-)
-from ..principal import Principal, Role, require_allowed, require_may
-from ..scope import visible
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
+from ..domain.principal import Principal, Role, require_allowed, require_may
 from . import audit, registry
 from .notifications import notify
 from .photos import checked_photo

@@ -1,0 +1,163 @@
+"""Who is calling and what they may see: users (bearer tokens), stations (API keys), roles."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from ..adapters.security import api_key_hash, read_token
+from ..config import get_settings
+from ..db.engine import get_session
+from ..db.secrets import root_secret
+from ..db.tables.accounts import ApiKey, AppUser, Enterprise, Station, UserSession
+from ..domain.access import Action, Scope
+from ..domain.errors import AccountDisabled, KeyDisabled, NotAuthenticated, SessionEnded
+from ..domain.principal import (
+    ENTERPRISE_ROLES,
+    Principal,
+    Role,
+    may,
+    may_act,
+    require_allowed,
+    require_may,
+)
+
+__all__ = [
+    "ENTERPRISE_ROLES",
+    "Action",
+    "CurrentPrincipal",
+    "Principal",
+    "Role",
+    "Scope",
+    "acts",
+    "allowed",
+    "may",
+    "may_act",
+    "require_may",
+]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+# One database session per request (the route's dependency).
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def principal_for_token(session: SessionDep, token: str) -> Principal:
+    """The user a bearer token (or page cookie) names, if its session still holds. The user and
+    the session are read in one query, every request, no cache: a logout, a password change
+    or a disabled account is refused at the next request, on every instance."""
+    claims = read_token(root_secret(get_settings()), token)
+    if claims is None:
+        raise NotAuthenticated("The bearer token is invalid or has expired")
+    try:
+        user_id, session_id = uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["jti"]))
+    except (KeyError, ValueError) as exc:
+        raise NotAuthenticated("The bearer token is invalid") from exc
+    row = session.execute(
+        select(AppUser, col(UserSession.ended_at), col(UserSession.ended_reason),
+               col(UserSession.expires_at))
+        .join(UserSession, col(UserSession.user_id) == col(AppUser.id))
+        .where(col(UserSession.id) == session_id, col(AppUser.id) == user_id)
+    ).first()
+    if row is None:
+        raise NotAuthenticated("The bearer token names no session")
+    user, ended_at, ended_reason, expires_at = row
+    if not user.active:
+        raise AccountDisabled("The account is disabled")
+    if ended_at is not None:
+        raise SessionEnded(f"The session has ended ({ended_reason}); log in again",
+                           reason=ended_reason)
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise SessionEnded("The session has expired; log in again", reason="expired")
+    return Principal(
+        kind="user",
+        id=user.id,
+        role=Role(user.role),
+        enterprise_id=user.enterprise_id,
+        region_codes=tuple(user.region_codes or ()),
+        username=user.username,
+        department=user.department,
+        extra={"session_id": str(session_id)},
+    )
+
+
+def principal_for_api_key(session: SessionDep, key: str) -> Principal:
+    row = session.execute(
+        select(col(ApiKey.station_id), col(Station.enterprise_id), col(Enterprise.region_code),
+               col(ApiKey.disabled_at))
+        .join(Station, col(Station.id) == col(ApiKey.station_id))
+        .join(Enterprise, col(Enterprise.id) == col(Station.enterprise_id))
+        .where(col(ApiKey.key_hash) == api_key_hash(key), col(ApiKey.revoked_at).is_(None))
+    ).first()
+    if row is None:
+        raise NotAuthenticated("The API key is unknown or revoked")
+    station_id, enterprise_id, region_code, disabled_at = row
+    if disabled_at is not None:
+        raise KeyDisabled("The API key is disabled")
+    return Principal(
+        kind="station",
+        id=station_id,
+        role=Role.STATION,
+        enterprise_id=enterprise_id,
+        region_codes=(region_code,),
+        station_id=station_id,
+    )
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    if api_key:
+        principal = principal_for_api_key(session, api_key)
+    elif token:
+        principal = principal_for_token(session, token)
+    else:
+        raise NotAuthenticated("Log in (bearer token) or send the station's X-API-Key")
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def allowed(action: Action) -> Callable[[Principal], Principal]:
+    """The dependency a route declares for its action: the caller's role must have a row in the
+    permission table (domain/access.py); the service then checks the target with
+    ``require_may``. The action is kept on the function so a test can find every route's."""
+
+    def _check(principal: CurrentPrincipal) -> Principal:
+        require_allowed(principal, action)  # the row, and a regulator's department
+        return principal
+
+    _check.action = action  # type: ignore[attr-defined]
+    return _check
+
+
+def acts(action: Action) -> Any:
+    """For a route's ``dependencies=[acts(Action.X)]``: declares and enforces its action."""
+    return Depends(allowed(action))
+
+
+def enterprise_scope(principal: Principal, enterprise_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The enterprise a listing is limited to (None = no limit beyond region rules)."""
+    if principal.role in ENTERPRISE_ROLES:
+        return principal.enterprise_id
+    return enterprise_id
+
+
+def region_scopes(principal: Principal) -> Iterable[str] | None:
+    """Region codes a listing is limited to (None = all)."""
+    if principal.role == Role.PLATFORM_ADMIN or principal.role in ENTERPRISE_ROLES:
+        return None
+    return principal.region_codes

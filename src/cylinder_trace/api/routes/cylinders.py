@@ -1,0 +1,351 @@
+"""Routes of the cylinder registry: register, import, read, search, history, tags, labels
+(inspections are the agencies': api/agencies.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import Response
+
+from ...adapters import labels
+from ...db.tables.accounts import Enterprise
+from ...db.tables.registry import Cylinder
+from ...domain.errors import Invalid, NotFound
+from ...schemas.registry import (
+    CylinderCreate,
+    CylinderOut,
+    CylinderPage,
+    CylinderStatusOut,
+    EventOut,
+    HistoryPage,
+    ImportReport,
+    TagBind,
+)
+from ...schemas.reports import EpcisDocument
+from ...services import importer, registry
+from ...services.history import chain_head, history_page
+from ...services.search import CylinderQuery, search
+from ..deps import Action, CurrentPrincipal, Principal, SessionDep, acts
+
+router = APIRouter(prefix="/api/v1", tags=["cylinders"])
+
+
+def cylinder_out(c: Cylinder) -> CylinderOut:
+    from ...domain.models_spec import design_life_end
+    from ...domain.status import STATUS_TEXT
+
+    st = registry.status_of(c)
+    zh, en, _ = STATUS_TEXT[st]
+    return CylinderOut(
+        id=c.id or 0,
+        code=c.code,
+        qr_text=registry.qr_text_for(c.code),
+        owner_enterprise_id=c.owner_enterprise_id,
+        region_code=c.region_code,
+        manufacturer=c.manufacturer,
+        serial_number=c.serial_number,
+        model=c.model,
+        water_capacity_l=c.water_capacity_l,
+        tare_kg=c.tare_kg,
+        max_fill_kg=c.max_fill_kg,
+        manufacture_date=c.manufacture_date,
+        design_life_years=c.design_life_years,
+        service_life_ends=design_life_end(c.manufacture_date, c.design_life_years),
+        valve_type=c.valve_type,
+        smart_valve_id=c.smart_valve_id,
+        refurbished=c.refurbished,
+        rfid=c.rfid,
+        external_code=c.external_code,
+        status=c.status,
+        seized=c.seized,
+        recalled=c.recalled,
+        filled=c.filled,
+        public_status=CylinderStatusOut(code=st.value, zh=zh, en=en),
+        location_kind=c.location_kind,
+        location_id=c.location_id,
+        last_inspection_date=c.last_inspection_date,
+        last_inspection_result=c.last_inspection_result,
+        next_inspection_due=c.next_inspection_due,
+        last_fill_at=c.last_fill_at,
+        last_fill_station_id=c.last_fill_station_id,
+        insurance_policy=c.insurance_policy,
+        insurance_valid_until=c.insurance_valid_until,
+        created_at=c.created_at,
+    )
+
+
+@router.post("/cylinders",
+             dependencies=[acts(Action.REGISTER)], response_model=CylinderOut,
+             status_code=status.HTTP_201_CREATED)
+def register_cylinder(
+    body: CylinderCreate, session: SessionDep, principal: CurrentPrincipal
+) -> CylinderOut:
+    """Register a cylinder (建档): returns its new code and the QR text to print."""
+    cylinder = registry.register(session, principal, body)
+    session.commit()
+    session.refresh(cylinder)
+    return cylinder_out(cylinder)
+
+
+@router.post("/cylinders/import", dependencies=[acts(Action.IMPORT)], response_model=ImportReport)
+async def import_cylinders(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    owner_enterprise_id: uuid.UUID | None = None,
+) -> ImportReport:
+    """Bulk registration from CSV (UTF-8, with or without BOM, header row). Valid rows go in,
+    invalid rows are listed with the reason; all in one transaction."""
+    data = await request.body()
+    content_type = request.headers.get("content-type")  # the body is declared in api/openapi.py
+    if content_type and content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise Invalid("multipart upload needs a 'file' field", reason="NO_FILE")
+        data = await upload.read()
+    report = importer.import_csv(session, principal, data, owner_enterprise_id)
+    session.commit()
+    return report
+
+
+@router.get("/cylinders", response_model=CylinderPage)
+def search_cylinders(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    owner: uuid.UUID | None = None,
+    region: str | None = Query(default=None, pattern=r"^\d{2,6}$"),
+    status_: Literal["active", "scrapped"] | None = Query(default=None, alias="status"),
+    model: str | None = Query(default=None, max_length=32),
+    valve_type: Literal["single_phase", "two_phase"] | None = None,
+    seized: bool | None = None,
+    recalled: bool | None = None,
+    overdue: bool | None = None,
+    due_within_days: int | None = Query(default=None, ge=0, le=3660),
+    location_kind: Literal["station", "vehicle", "customer", "inspection"] | None = None,
+    q: str | None = Query(default=None, max_length=80),
+    limit: int = Query(default=50, ge=1, le=500),
+    cursor: str | None = Query(default=None, pattern=r"^\d{1,19}$"),
+) -> CylinderPage:
+    """Search for admins (their enterprise) and regulators (their regions)."""
+    query = CylinderQuery(owner=owner, region=region, status=status_, model=model,
+                          valve_type=valve_type, seized=seized, recalled=recalled,
+                          overdue=overdue, due_within_days=due_within_days,
+                          location_kind=location_kind, q=q)
+    rows, next_id = search(session, principal, query, registry.today(), limit=limit,
+                           after_id=int(cursor) if cursor else None)
+    return CylinderPage(items=[cylinder_out(c) for c in rows],
+                        next_cursor=str(next_id) if next_id else None)
+
+
+@router.get("/cylinders/{code}", response_model=CylinderOut)
+def get_cylinder(code: str, session: SessionDep, principal: CurrentPrincipal) -> CylinderOut:
+    return cylinder_out(registry.cylinder_for(session, principal, code))
+
+
+@router.get("/cylinders/{code}/history", response_model=HistoryPage)
+def get_history(
+    code: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    kind: Annotated[list[str] | None, Query()] = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    cursor: str | None = Query(default=None, max_length=200),
+) -> HistoryPage:
+    """The cylinder's events, newest first; `next_cursor` fetches the next page."""
+    cylinder = registry.cylinder_for(session, principal, code)
+    rows, next_cursor = history_page(session, cylinder.id or 0, kinds=kind, limit=limit,
+                                     cursor=cursor)
+    items = [EventOut.model_validate(e, from_attributes=True) for e in rows]
+    return HistoryPage(code=cylinder.code, chain_head=chain_head(session, cylinder.id or 0),
+                       items=items, next_cursor=next_cursor)
+
+
+@router.post("/cylinders/{code}/tag",
+             dependencies=[acts(Action.BIND_TAG)], response_model=CylinderOut)
+def bind_tag(
+    code: str, body: TagBind, session: SessionDep, principal: CurrentPrincipal
+) -> CylinderOut:
+    """Bind an RFID tag to the cylinder, or replace its tag (the history keeps the old one)."""
+    cylinder = registry.bind_tag(session, principal, code, body)
+    session.commit()
+    session.refresh(cylinder)
+    return cylinder_out(cylinder)
+
+
+EPCIS_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "model": EpcisDocument, "content": {"application/ld+json": {}},
+    "description": "GS1 EPCIS 2.0 JSON-LD; `Accept: application/json` gets the same document "
+                   "labelled application/json"}}
+
+
+def epcis_media_type(request: Request) -> str:
+    """JSON-LD unless the client asks for plain JSON only (a generic JSON client)."""
+    accept = request.headers.get("accept", "")
+    plain = "application/json" in accept and "application/ld+json" not in accept
+    return "application/json" if plain else "application/ld+json"
+
+
+def _caption(session: SessionDep, c: Cylinder) -> list[str]:
+    owner = session.get(Enterprise, c.owner_enterprise_id)
+    return [c.code, owner.name if owner else ""]
+
+
+@router.get("/cylinders/{code}/label.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def label_png(code: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    c = registry.cylinder_for(session, principal, code)
+    png = labels.label_png(registry.qr_text_for(c.code), _caption(session, c))
+    return Response(png, media_type="image/png")
+
+
+@router.get("/cylinders/{code}/label.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}}})
+def label_svg(code: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    c = registry.cylinder_for(session, principal, code)
+    svg = labels.label_svg(registry.qr_text_for(c.code), _caption(session, c))
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/labels", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}, "image/svg+xml": {}}}})
+def label_sheet(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    codes: str = Query(min_length=1, max_length=20000, description="Comma-separated codes"),
+    format: Literal["pdf", "svg"] = "pdf",
+    page: int = Query(default=1, ge=1, description="SVG page (an SVG holds one A4 page)"),
+) -> Response:
+    """A printable A4 sheet of labels for a batch of cylinders."""
+    wanted = [c.strip() for c in codes.split(",") if c.strip()]
+    if len(wanted) > 1000:
+        raise Invalid("At most 1000 codes per sheet request", field="codes",
+                      reason="TOO_MANY_CODES")
+    items = []
+    for code in wanted:
+        c = registry.cylinder_for(session, principal, code)
+        items.append((registry.qr_text_for(c.code), _caption(session, c)))
+    if format == "pdf":
+        return Response(labels.label_sheet_pdf(items), media_type="application/pdf")
+    pages = labels.label_sheet_svg(items)
+    if page > len(pages):
+        raise NotFound(f"The sheet has {len(pages)} page(s)")
+    return Response(pages[page - 1], media_type="image/svg+xml",
+                    headers={"X-Sheet-Pages": str(len(pages))})
+
+
+@router.get("/cylinders/{code}/epcis", tags=["exports"], responses=EPCIS_RESPONSES)
+def epcis_export(code: str, request: Request, session: SessionDep,
+                 principal: CurrentPrincipal) -> Response:
+    """The cylinder's whole history as a GS1 EPCIS 2.0 JSON-LD document; `ct:chainHead` lets a
+    regulator check a copy against the service (`cylinder-trace verify`)."""
+    import json
+    from datetime import UTC, datetime
+
+    from ...config import get_settings
+    from ...domain import epcis
+    from ...services.events import events_of
+
+    c = registry.cylinder_for(session, principal, code)
+    epc = epcis.epc_of(c.code, c.external_code, get_settings().public_base_url)
+    events = [epcis.object_event(e.kind, e.occurred_at, epc, e.hash,
+                                 str(e.station_id) if e.station_id else None, e.payload)
+              for e in events_of(session, c.id or 0)]
+    doc = epcis.document(events, datetime.now(UTC), chain_head(session, c.id or 0))
+    return Response(json.dumps(doc, ensure_ascii=False, default=str),
+                    media_type=epcis_media_type(request))
+
+
+@router.get("/cylinders.csv", tags=["exports"], response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+def export_csv(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    owner: uuid.UUID | None = None,
+    region: str | None = Query(default=None, pattern=r"^\d{2,6}$"),
+    overdue: bool | None = None,
+    recalled: bool | None = None,
+    seized: bool | None = None,
+) -> Response:
+    """A search result as CSV, streamed page by page (any size); X-Total-Count says how many
+    rows will come (a progress bar's total)."""
+    return csv_export(session, principal, CylinderQuery(
+        owner=owner, region=region, overdue=overdue, recalled=recalled, seized=seized))
+
+
+def csv_export(session: SessionDep, principal: Principal, query: CylinderQuery) -> Response:
+    """The CSV answer of a search, for the API and the search page alike."""
+    from fastapi.responses import StreamingResponse
+
+    from ...services.search import count, csv_stream
+
+    today = registry.today()
+    total = count(session, principal, query, today)
+    return StreamingResponse(csv_stream(principal, query, today),
+                             media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="cylinders.csv"',
+                                      "X-Total-Count": str(total)})
+
+
+@router.get("/epcis/events", tags=["exports"], responses=EPCIS_RESPONSES)
+def epcis_period(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    since: Annotated[date, Query(description="first day (Asia/Shanghai), inclusive")],
+    until: Annotated[date, Query(description="last day (Asia/Shanghai), inclusive")],
+) -> Response:
+    """A period's events of every cylinder in the caller's scope as one GS1 EPCIS 2.0 document,
+    streamed (at most 366 days per request; any number of events)."""
+    import json
+    from collections.abc import Iterator
+    from datetime import UTC, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from fastapi.responses import StreamingResponse
+    from sqlmodel import Session, col, select
+
+    from ...config import get_settings
+    from ...db.engine import get_engine
+    from ...db.tables.registry import CylinderEvent
+    from ...domain import epcis
+    from ...services.search import scope_clause
+
+    if until < since or (until - since).days > 366:
+        raise Invalid("since..until is 1 to 366 days", field="until", reason="BAD_PERIOD")
+    tz = ZoneInfo(get_settings().timezone)
+    start = datetime.combine(since, time.min, tz)
+    # the day after the last one, unless the last one is the calendar's last (9999-12-31)
+    end = datetime.combine(until + timedelta(days=1), time.min, tz) if until < date.max else None
+    base = get_settings().public_base_url
+    query = (select(CylinderEvent, Cylinder.code, Cylinder.external_code)
+             .join(Cylinder, col(Cylinder.id) == col(CylinderEvent.cylinder_id))
+             .where(col(CylinderEvent.occurred_at) >= start)
+             .order_by(col(CylinderEvent.occurred_at), col(CylinderEvent.id)))
+    if end is not None:
+        query = query.where(col(CylinderEvent.occurred_at) < end)
+    scope = scope_clause(principal)
+    if scope is not None:
+        query = query.where(scope)
+    head = epcis.document([], datetime.now(UTC), None)
+    del head["ct:chainHead"]
+    opening, closing = json.dumps(head, ensure_ascii=False).split('"eventList": []')
+
+    def chunks() -> Iterator[str]:
+        yield opening + '"eventList": ['
+        first = True
+        with Session(get_engine()) as own:  # outlives the request's session
+            for ev, code, external in own.exec(query.execution_options(yield_per=1000)):
+                item = epcis.object_event(ev.kind, ev.occurred_at,
+                                          epcis.epc_of(code, external, base), ev.hash,
+                                          str(ev.station_id) if ev.station_id else None,
+                                          ev.payload)
+                yield ("" if first else ",") + json.dumps(item, ensure_ascii=False, default=str)
+                first = False
+        yield "]" + closing
+
+    return StreamingResponse(chunks(), media_type=epcis_media_type(request), headers={
+        "Content-Disposition": f'attachment; filename="epcis-{since}-{until}.jsonld"'})

@@ -1,0 +1,119 @@
+"""Routes the scanner appliance calls: fill authorizations (the hot path) and fill records."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, NoReturn
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from ...domain.errors import Forbidden, NotAuthenticated
+from ...schemas.fills import FillAuthorizationOut, FillAuthorizationRequest, FillCreate, FillOut
+from ...schemas.reports import UnregisteredScanOut
+from ...services import filling
+from ...services.authorizing import Authorizer, ScanRequest, key_hash
+from ..deps import (
+    Action,
+    CurrentPrincipal,
+    Principal,
+    SessionDep,
+    api_key_scheme,
+    principal_for_api_key,
+    require_allowed,
+)
+from ..problems import PROBLEM_JSON
+
+router = APIRouter(prefix="/api/v1", tags=["filling"])
+
+_AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": FillAuthorizationOut,
+          "description": "The decision: allow or deny (a deny is an answer, not an error)"},
+}
+
+
+def _no_station_key(request: Request, what: str) -> NoReturn:
+    if request.headers.get("authorization"):  # a person's token: the row has no such role
+        raise Forbidden(f"{what} by a station's appliance (X-API-Key)", reason="ROLE_NOT_ALLOWED")
+    raise NotAuthenticated("Send the station's X-API-Key")
+
+
+def station_principal(request: Request, session: SessionDep,
+                      key: Annotated[str | None, Depends(api_key_scheme)]) -> Principal:
+    """The calling station, for routes only its appliance calls (a person's token: 403)."""
+    if not key:
+        _no_station_key(request, "Fills are recorded")
+    principal = principal_for_api_key(session, key)
+    request.state.principal = principal
+    return principal
+
+
+def _station_acts(action: Action) -> Any:
+    """``acts`` for the routes only a station key calls: the same row check, on the key alone
+    (so the document declares the station key and no bearer)."""
+    def _check(principal: Annotated[Principal, Depends(station_principal)]) -> Principal:
+        require_allowed(principal, action)
+        return principal
+
+    _check.action = action  # type: ignore[attr-defined]
+    return Depends(_check)
+
+
+@router.post("/fill-authorizations", response_model=None, responses=_AUTH_RESPONSES)
+async def authorize_fill(
+    body: FillAuthorizationRequest,
+    request: Request,
+    x_api_key: Annotated[str | None, Depends(api_key_scheme)] = None,
+) -> JSONResponse:
+    """May this cylinder be filled here, now? Every answer, allow or deny, is recorded.
+
+    Only a station's appliance asks (X-API-Key). The key is checked inside the same batched
+    statement that reads the facts (same rule as everywhere: SHA-256 look-up, revoked refused).
+    """
+    if not x_api_key:
+        _no_station_key(request, "Fill authorizations are asked")
+    authorizer: Authorizer = request.app.state.authorizer
+    answer = await authorizer.authorize(
+        ScanRequest(key_hash(x_api_key), body.scan.strip(), body.rfid, body.operator)
+    )
+    if answer is None:
+        raise NotAuthenticated("The API key is unknown or revoked")
+    return JSONResponse(answer)
+
+
+@router.post("/fills",
+             dependencies=[_station_acts(Action.RECORD_FILL)], status_code=201,
+             response_model=FillOut,
+             responses={409: {"description": "Used or expired authorization, or a failed "
+                                             "pre-fill check (problem+json)"}})
+def record_fill(
+    body: FillCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(station_principal)],
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """The fill record: quotes the authorization; OVERFILL and MASS_MISMATCH are flagged.
+    With an `Idempotency-Key`, a retry returns the first answer and never makes a second fill."""
+    status, answer = filling.record_fill(session, principal, body, idempotency_key)
+    session.commit()
+    media = PROBLEM_JSON if status >= 400 else "application/json"
+    return JSONResponse(answer, status_code=status, media_type=media)
+
+
+@router.get("/unregistered-scans", tags=["filling"], response_model=list[UnregisteredScanOut])
+def unregistered_scans(session: SessionDep, principal: CurrentPrincipal,
+                       limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """Scans at stations that named no registered cylinder (forged, foreign or unknown labels),
+    newest first: the stations of the caller's enterprise, or of a regulator's regions."""
+    from sqlmodel import col, select
+
+    from ...db.scope import visible
+    from ...db.tables.accounts import Station
+    from ...db.tables.fills import UnregisteredScan
+
+    query = select(UnregisteredScan, Station).join(
+        Station, col(Station.id) == col(UnregisteredScan.station_id)).where(
+        visible(principal, col(Station.enterprise_id), col(Station.region_code)))
+    rows = session.exec(query.order_by(col(UnregisteredScan.scanned_at).desc()).limit(limit))
+    return [{"id": u.id, "station_id": str(s.id), "station": s.name, "scanned_at": u.scanned_at,
+             "scan": u.scan, "rfid": u.rfid, "reason": u.reason, "detail": u.detail}
+            for u, s in rows]
