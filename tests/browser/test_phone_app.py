@@ -19,6 +19,7 @@ from cylinder_trace.db.engine import get_engine
 from cylinder_trace.services import registry
 from cylinder_trace.services.demo import DEMO_PASSWORD, load_demo
 from tests.browser.conftest import ARTIFACTS, chromium_path, launch, shot
+from tests.browser.test_phone_shell import shell as shell_list
 from tests.browser.video import write_y4m
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
@@ -223,6 +224,10 @@ def test_offline_confirmation_survives_a_restart_and_arrives_once(
     page = context.new_page()
     _login(page, live.url)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    cached = page.evaluate("""async () => { const names = await caches.keys();
+        const keys = await (await caches.open(names[0])).keys();
+        return [names.length, keys.map((r) => new URL(r.url).pathname)]; }""")
+    assert cached[0] == 1 and set(cached[1]) >= set(shell_list())  # the worker read shell.json
     page.click("a[href='#deliveries']")
     page.wait_for_selector(f"[data-delivery='{d['id']}']")  # today's dispatches, now cached
 
@@ -312,6 +317,12 @@ def test_the_app_is_installable_and_served_locally(client: Any) -> None:
     wasm = client.get("/app/vendor/zxing-wasm/zxing_reader.wasm")
     assert wasm.status_code == 200 and wasm.headers["content-type"] == "application/wasm"
     assert wasm.content[:4] == b"\0asm"
-    # nothing the app loads comes from elsewhere
-    for path in ("/app/", "/app/app.js", "/app/scanner.js", "/app/sw.js"):
-        assert "cdn" not in client.get(path).text.lower()
+    # every file of the shell is served from here, and nothing the app loads comes from elsewhere
+    for path in [*shell_list(), "/app/sw.js", "/app/shell.json"]:
+        got = client.get(path)
+        assert got.status_code == 200, path
+        if path.endswith(".js"):
+            assert got.headers["content-type"].startswith(("text/javascript",
+                                                           "application/javascript")), path
+        if path.endswith((".js", "/", ".css", ".json", ".webmanifest")):
+            assert "cdn" not in got.text.lower(), path

@@ -264,10 +264,10 @@ def test_the_phone_apps_door_stops_are_the_domains() -> None:
 
     from cylinder_trace.domain.reasons import ReasonCode
 
-    app_js = (Path(__file__).resolve().parents[2] / "src" / "cylinder_trace" / "web" / "app"
-              / "app.js").read_text(encoding="utf-8")
-    found = re.search(r"const DOOR_STOP = new Set\(\[([^\]]*)\]", app_js)
-    assert found, "app.js no longer has DOOR_STOP"
+    screen = (Path(__file__).resolve().parents[2] / "src" / "cylinder_trace" / "web" / "app"
+              / "screens" / "delivery.js").read_text(encoding="utf-8")
+    found = re.search(r"const DOOR_STOP = new Set\(\[([^\]]*)\]", screen)
+    assert found, "screens/delivery.js no longer has DOOR_STOP"
     assert set(re.findall(r'"([A-Z_]+)"', found.group(1))) == DOOR_STOPS
     assert DOOR_STOPS <= set(ReasonCode)
 

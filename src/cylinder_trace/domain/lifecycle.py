@@ -230,8 +230,9 @@ def owned_or_entrusted(enterprise_id: _Id, owner: _Id, entrusted_to: _Id | None,
     return entrusted_to == enterprise_id and (entrusted_until is None or today <= entrusted_until)
 
 
-# The fill-check reasons that stop a hand-over at the door in the phone app (web/app/app.js
-# DOOR_STOP is tested against this): what makes a cylinder not deliverable, as reasons.
+# The fill-check reasons that stop a hand-over at the door in the phone app
+# (web/app/screens/delivery.js DOOR_STOP is tested against this): what makes a cylinder not
+# deliverable, as reasons.
 DOOR_STOPS = frozenset({"SCRAPPED", "RECALLED", "SEIZED", "INSPECTION_OVERDUE",
                         "INSPECTION_FAILED", "SERVICE_LIFE_EXCEEDED", "TWO_PHASE_VALVE",
                         "UNREGISTERED"})

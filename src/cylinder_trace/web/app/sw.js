@@ -1,15 +1,14 @@
 // The app shell, cached so the app opens without a network; the data (dispatches, the outbox)
 // lives in IndexedDB, and /api/ requests always go to the network (the page queues them).
-const VERSION = "ct-app-v1";
-const SHELL = [
-  "/app/", "/app/app.js", "/app/codes.js", "/app/store.js", "/app/scanner.js", "/app/app.css",
-  "/app/manifest.webmanifest", "/app/icon-192.png", "/app/icon-512.png",
-  "/app/vendor/zxing-wasm/es/reader/index.js", "/app/vendor/zxing-wasm/es/share.js",
-  "/app/vendor/zxing-wasm/zxing_reader.wasm",
-];
+// What the shell is: shell.json, the one list (tests/browser/test_phone_app.py checks that it
+// names every file the app loads). Change VERSION with the shell, so installed phones take it.
+const VERSION = "ct-app-v2";
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(VERSION).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(fetch("/app/shell.json", { cache: "no-cache" })
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`shell.json: HTTP ${r.status}`))))
+    .then((shell) => caches.open(VERSION).then((c) => c.addAll(shell)))
+    .then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
