@@ -11,11 +11,10 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    LargeBinary,
 )
 from sqlmodel import Field, SQLModel
 
-from .columns import references, timestamp
+from .columns import PhotoColumns, references, timestamp
 
 
 class PublicReport(SQLModel, table=True):
@@ -48,14 +47,9 @@ class PublicReport(SQLModel, table=True):
     created_at: datetime | None = timestamp()
 
 
-class ReportPhoto(SQLModel, table=True):
-    """A photo sent with a report: type-checked and size-limited before it is stored."""
+class ReportPhoto(PhotoColumns, table=True):
+    """A photo sent with a report."""
 
     __tablename__ = "report_photo"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     report_id: uuid.UUID = references("public_report.id")
-    media_type: str = Field(max_length=20)
-    size: int
-    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: datetime | None = timestamp()

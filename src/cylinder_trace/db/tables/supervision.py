@@ -11,13 +11,12 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
-    LargeBinary,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from .columns import references, timestamp
+from .columns import PhotoColumns, references, timestamp
 
 
 class LicenceChange(SQLModel, table=True):
@@ -104,15 +103,12 @@ class SupervisionVisit(SQLModel, table=True):
     created_at: datetime | None = timestamp()
 
 
-class SupervisionPhoto(SQLModel, table=True):
+class SupervisionPhoto(PhotoColumns, table=True):
+    """A photo taken on an inspection visit."""
+
     __tablename__ = "supervision_photo"
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     visit_id: uuid.UUID = references("supervision_visit.id")
-    media_type: str = Field(max_length=20)
-    size: int
-    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: datetime | None = timestamp()
 
 
 class MajorHazard(SQLModel, table=True):
