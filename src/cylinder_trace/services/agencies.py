@@ -66,6 +66,16 @@ def inspector_of(session: Session, principal: Principal,
     return (user, agency) if agency is not None else None
 
 
+def _add_new(session: Session, row: Agency | AppUser, taken: str, reason: str) -> None:
+    """Add a row and send it now, so that a unique key already taken is a Conflict (`reason`)
+    before anything else is written; the transaction stays open."""
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(taken, reason=reason) from exc
+
+
 def _set_approval(agency: Agency, approval: Approval) -> None:
     agency.approval_number = approval.number
     agency.approval_valid_from = approval.valid_from
@@ -78,12 +88,7 @@ def create_agency(session: Session, principal: Principal, data: AgencyCreate) ->
     agency = Agency(name=data.name, credit_code=data.credit_code, region_code=data.region_code,
                     approval_number="", approval_valid_until=data.approval.valid_until)
     _set_approval(agency, data.approval)
-    session.add(agency)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise Conflict("An agency with this credit code already exists",
-                       reason="AGENCY_EXISTS") from exc
+    _add_new(session, agency, "An agency with this credit code already exists", "AGENCY_EXISTS")
     audit.record(session, principal, "agency.create", "agency", agency.id,
                  region_code=agency.region_code,
                  after={"name": agency.name, "credit_code": agency.credit_code,
@@ -179,12 +184,7 @@ def create_inspector(session: Session, principal: Principal, agency_id: uuid.UUI
                    region_codes=list(grant.region_codes),
                    certificate_number=data.certificate.number,
                    certificate_valid_until=data.certificate.valid_until)
-    session.add(user)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise Conflict("A user with this username already exists",
-                       reason="USERNAME_TAKEN") from exc
+    _add_new(session, user, "A user with this username already exists", "USERNAME_TAKEN")
     audit.record(session, principal, "user.create", "user", user.id,
                  region_code=agency.region_code,
                  after={"username": user.username, "role": user.role, "agency_id": agency.id,
