@@ -33,33 +33,18 @@ from ...services import accounts, sessions
 from ...services.accounts import get_licence
 from ..deps import Action, CurrentPrincipal, SessionDep, acts
 from ..problems import problem
+from . import from_row
 
 router = APIRouter(prefix="/api/v1")
 
 
 def enterprise_out(e: Enterprise) -> EnterpriseOut:
-    return EnterpriseOut(
-        id=e.id,
-        name=e.name,
-        credit_code=e.credit_code,
-        region_code=e.region_code,
-        operating_licence=get_licence(e, "operating_licence"),
-        filling_licence=get_licence(e, "filling_licence"),
-        created_at=e.created_at,
-    )
+    return from_row(EnterpriseOut, e, operating_licence=get_licence(e, "operating_licence"),
+                    filling_licence=get_licence(e, "filling_licence"))
 
 
 def station_out(s: Station) -> StationOut:
-    return StationOut(
-        id=s.id,
-        enterprise_id=s.enterprise_id,
-        name=s.name,
-        address=s.address,
-        region_code=s.region_code,
-        filling_licence=get_licence(s, "filling_licence"),
-        locked=s.locked,
-        locked_reason=s.locked_reason,
-    )
+    return from_row(StationOut, s, filling_licence=get_licence(s, "filling_licence"))
 
 
 def user_out(u: AppUser) -> UserOut:
@@ -68,30 +53,11 @@ def user_out(u: AppUser) -> UserOut:
         if u.certificate_number and u.certificate_valid_until
         else None
     )
-    return UserOut(
-        id=u.id,
-        username=u.username,
-        role=u.role,
-        department=u.department,
-        enterprise_id=u.enterprise_id,
-        agency_id=u.agency_id,
-        region_codes=list(u.region_codes or []),
-        certificate=cert,
-        badge=u.badge,
-        active=u.active,
-    )
+    return from_row(UserOut, u, region_codes=list(u.region_codes or []), certificate=cert)
 
 
 def key_out(k: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(
-        id=k.id,
-        station_id=k.station_id,
-        prefix=k.prefix,
-        label=k.label,
-        created_at=k.created_at,
-        revoked_at=k.revoked_at,
-        disabled_at=k.disabled_at,
-    )
+    return from_row(ApiKeyOut, k)
 
 
 @router.get("/health", response_model=Health, tags=["health"])
@@ -305,13 +271,9 @@ def reset_password(user_id: uuid.UUID, body: PasswordReset, session: SessionDep,
 
 
 def vehicle_out(session: SessionDep, v: Vehicle) -> VehicleOut:
-    return VehicleOut(
-        id=v.id,
-        enterprise_id=v.enterprise_id,
-        plate=v.plate,
-        permit=Certificate(number=v.permit_number, valid_until=v.permit_valid_until),
-        workers=accounts.vehicle_workers(session, v.id),
-    )
+    return from_row(VehicleOut, v,
+                    permit=Certificate(number=v.permit_number, valid_until=v.permit_valid_until),
+                    workers=accounts.vehicle_workers(session, v.id))
 
 
 @router.post(

@@ -18,6 +18,7 @@ from ...services import accounts, registry, supervision
 from ..deps import Action, CurrentPrincipal, Principal, SessionDep, acts, may_act
 from ..pages.public import templates
 from ..pages.session import form_post, local, signed_in
+from . import from_row
 
 router = APIRouter(prefix="/api/v1/supervision", tags=["regulation"])
 
@@ -94,8 +95,7 @@ def hazard_out(h: MajorHazard) -> HazardOut:
 
 
 def visit_out(session: SessionDep, v: SupervisionVisit) -> VisitOut:
-    return VisitOut(**{k: getattr(v, k) for k in VisitOut.model_fields
-                       if k not in ("photo_ids", "major_hazards")},
+    return from_row(VisitOut, v,
                     photo_ids=[p.id for p in supervision.photos_of(session, v)],
                     major_hazards=[hazard_out(h) for h in supervision.hazards_of(session, v)])
 
