@@ -13,7 +13,7 @@ from ...domain.errors import DomainError
 from ...services import agencies, registry
 from ..deps import Principal, SessionDep
 from .public import templates
-from .session import local, signed_in
+from .session import local, not_found_page, signed_in
 
 router = APIRouter(include_in_schema=False)
 Session_ = Annotated[str | None, Cookie(alias="ct_session")]
@@ -39,8 +39,7 @@ def agency_page(agency_id: uuid.UUID, request: Request, session: SessionDep,
         try:
             agency = agencies.get_agency(session, principal, agency_id)
         except DomainError as err:
-            return templates.TemplateResponse(request, "not_found.html", {
-                "csrf": csrf, "detail": str(err)}, status_code=404)
+            return not_found_page(request, csrf, err)
         today = registry.today()
         sees = agencies.sees_work(session, principal, agency)
         register = []

@@ -23,7 +23,7 @@ from ..deps import Principal, SessionDep
 from ..routes import licences as licence_pages
 from ..routes.cylinders import csv_export
 from .public import templates
-from .session import local, signed_in
+from .session import local, not_found_page, signed_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -156,8 +156,7 @@ def cylinder_page(code: str, request: Request, session: SessionDep, ct_session: 
             events, next_cursor = history.history_page(session, c.id or 0, limit=200,
                                                        cursor=cursor)
         except DomainError as err:
-            return templates.TemplateResponse(request, "not_found.html", {
-                "csrf": csrf, "detail": str(err)}, status_code=404)
+            return not_found_page(request, csrf, err)
         stations = {s.id: s.name for s in session.exec(select(Station).where(
             col(Station.id).in_({e.station_id for e in events if e.station_id}))).all()}
         status = registry.status_of(c)
@@ -224,8 +223,7 @@ def enterprise_page(enterprise_id: uuid.UUID, request: Request, session: Session
         try:
             e = accounts.get_enterprise(session, principal, enterprise_id)
         except DomainError as err:
-            return templates.TemplateResponse(request, "not_found.html", {
-                "csrf": csrf, "detail": str(err)}, status_code=404)
+            return not_found_page(request, csrf, err)
         stations = accounts.list_stations(session, principal, e.id)
         by = stats.cylinders(session, principal, registry.today(),
                              enterprise_id=e.id)["by_enterprise"]

@@ -50,6 +50,12 @@ def signed_in(session: SessionDep, token: str | None,
     return render(principal, csrf_token(token))
 
 
+def not_found_page(request: Request, csrf: str, err: DomainError) -> Response:
+    """What a signed-in page shows for a record that is not there or not in the caller's scope."""
+    return templates.TemplateResponse(request, "not_found.html", {
+        "csrf": csrf, "detail": str(err)}, status_code=404)
+
+
 def form_post(session: SessionDep, token: str | None, csrf: str, back: str,
               act: Callable[[Principal], object]) -> Response:
     """A signed-in page's form: the CSRF token must be the session's; the service's refusal

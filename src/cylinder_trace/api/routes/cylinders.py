@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -194,20 +195,24 @@ def _caption(session: SessionDep, c: Cylinder) -> list[str]:
     return [c.code, owner.name if owner else ""]
 
 
+def _label(session: SessionDep, principal: CurrentPrincipal, code: str,
+           draw: Callable[[str, list[str]], bytes | str], media_type: str) -> Response:
+    """One cylinder's label: its QR text and caption, drawn as PNG or SVG."""
+    c = registry.cylinder_for(session, principal, code)
+    return Response(draw(registry.qr_text_for(c.code), _caption(session, c)),
+                    media_type=media_type)
+
+
 @router.get("/cylinders/{code}/label.png", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
 def label_png(code: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    c = registry.cylinder_for(session, principal, code)
-    png = labels.label_png(registry.qr_text_for(c.code), _caption(session, c))
-    return Response(png, media_type="image/png")
+    return _label(session, principal, code, labels.label_png, "image/png")
 
 
 @router.get("/cylinders/{code}/label.svg", response_class=Response,
             responses={200: {"content": {"image/svg+xml": {}}}})
 def label_svg(code: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    c = registry.cylinder_for(session, principal, code)
-    svg = labels.label_svg(registry.qr_text_for(c.code), _caption(session, c))
-    return Response(svg, media_type="image/svg+xml")
+    return _label(session, principal, code, labels.label_svg, "image/svg+xml")
 
 
 @router.get("/labels", response_class=Response,
