@@ -8,6 +8,8 @@ pymodbus server (tests/data/devices/modbus_vectors.json).
 
 from __future__ import annotations
 
+from .crc import crc16_reflected
+
 WRITE_SINGLE_COIL = 0x05
 READ_COILS = 0x01
 WRITE_MULTIPLE_COILS = 0x0F
@@ -23,12 +25,7 @@ EXCEPTIONS = {
 
 
 def crc16_modbus(data: bytes) -> int:
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
+    return crc16_reflected(data, 0xA001)
 
 
 def with_crc(body: bytes) -> bytes:

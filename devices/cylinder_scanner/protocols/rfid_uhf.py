@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .crc import crc16_reflected
+
 INVENTORY = 0x01
 ACTIVE_REPORT = 0xEE  # a tag report pushed by a reader in active (scan) mode, unasked
 STATUS_DONE, STATUS_TIMEOUT, STATUS_MORE, STATUS_FULL, STATUS_NO_TAG = 0x01, 0x02, 0x03, 0x04, 0xFB
@@ -19,12 +21,7 @@ ACTIVE_MODE_HELP = ("the RFID reader is in active (scan) mode and pushes 0xEE ta
 
 
 def crc16_mcrf4xx(data: bytes) -> int:
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x8408 if crc & 1 else crc >> 1
-    return crc
+    return crc16_reflected(data, 0x8408)
 
 
 def command(address: int, cmd: int, data: bytes = b"") -> bytes:
