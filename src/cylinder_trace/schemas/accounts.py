@@ -37,13 +37,13 @@ def _region(value: str) -> str:
     return value
 
 
-class EnterpriseCreate(Strict):
+class OrganisationCreate(Strict):
+    """What registers a company or an inspection agency: its name, its unified social credit
+    code (GB 32100, check character verified) and its region."""
+
     name: str = Field(min_length=1, max_length=200)
     credit_code: str = Field(min_length=18, max_length=18)
     region_code: str
-    operating_licence: Licence | None = None
-    filling_licence: Licence | None = None
-    webhook_url: str | None = Field(default=None, max_length=500)
 
     @field_validator("credit_code")
     @classmethod
@@ -54,6 +54,12 @@ class EnterpriseCreate(Strict):
         return value
 
     _check_region = field_validator("region_code")(classmethod(lambda cls, v: _region(v)))
+
+
+class EnterpriseCreate(OrganisationCreate):
+    operating_licence: Licence | None = None
+    filling_licence: Licence | None = None
+    webhook_url: str | None = Field(default=None, max_length=500)
 
 
 class EnterpriseOut(BaseModel):

@@ -7,10 +7,9 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from ..domain.identifiers import is_valid_credit_code
-from .accounts import Certificate, Strict, _region
+from .accounts import Certificate, OrganisationCreate, Strict
 
 
 class Approval(Strict):
@@ -28,21 +27,8 @@ class Approval(Strict):
         return self
 
 
-class AgencyCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    credit_code: str = Field(min_length=18, max_length=18)
-    region_code: str
+class AgencyCreate(OrganisationCreate):
     approval: Approval
-
-    @field_validator("credit_code")
-    @classmethod
-    def _credit(cls, value: str) -> str:
-        value = value.upper()  # checked as an enterprise's is (GB 32100)
-        if not is_valid_credit_code(value):
-            raise ValueError("not a valid unified social credit code (GB 32100 check character)")
-        return value
-
-    _check_region = field_validator("region_code")(classmethod(lambda cls, v: _region(v)))
 
 
 class AgencyUpdate(Strict):
