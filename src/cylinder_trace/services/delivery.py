@@ -261,7 +261,7 @@ def customer_confirm(session: Session, principal: Principal, delivery_id: uuid.U
         if left == 0:
             delivery.otp_hash, delivery.otp_expires_at = None, None
         session.add(delivery)
-        session.commit()
+        session.commit()  # the wrong try counts: the error that follows rolls the request back
         raise Invalid("The code is wrong", field="code", reason="WRONG_CODE",
                       attempts_left=left)
     delivery.customer_confirmation = "otp"
