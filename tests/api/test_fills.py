@@ -261,6 +261,47 @@ def test_a_failed_pre_fill_check_refuses_the_fill(world: Any, site: Any) -> None
         assert conn.execute(text("SELECT count(*) FROM fill")).scalar() == 0
 
 
+def test_a_retried_fill_is_answered_as_the_first_time_and_recorded_once(
+    world: Any, site: Any
+) -> None:
+    """Same key, same body: the first answer again (a fill or a refusal, kept with the write);
+    same key, another body: 409 IDEMPOTENCY_KEY_REUSED; a key is the station's own."""
+    def count(sql: str) -> int:
+        with get_engine().connect() as conn:
+            return int(conn.execute(text(sql)).scalar_one())
+
+    c = world.cylinder(site["e"]["id"], **GOOD)
+    a = ask(world, site["k1"], c["qr_text"])
+    body = {"authorization_id": a["authorization_id"], "net_kg": 14.5, "gross_kg": 30.5}
+    first = fill(world, site["k1"], body, idem="retry-7")
+    assert first.status_code == 201, first.text
+    for _ in range(2):
+        again = fill(world, site["k1"], body, idem="retry-7")
+        assert again.status_code == 201 and again.json() == first.json()
+        assert again.headers["content-type"].startswith("application/json")
+    reused = fill(world, site["k1"], {**body, "gross_kg": 31.0}, idem="retry-7")
+    assert assert_problem(reused, 409, "CONFLICT")["reason"] == "IDEMPOTENCY_KEY_REUSED"
+    assert count("SELECT count(*) FROM fill") == 1
+    assert count("SELECT count(*) FROM idempotency_record") == 1
+    # another station's key of the same name is another key (its own scope): not a replay
+    other = fill(world, site["k2"], body, idem="retry-7")
+    assert assert_problem(other, 403)["reason"] == "AUTHORIZATION_FOREIGN"
+
+    # a refusal whose effects are kept (a failed pre-fill check) is replayed the same way,
+    # and the cylinder is sent to inspection once
+    d = world.cylinder(site["e"]["id"], **GOOD)
+    b = ask(world, site["k1"], d["qr_text"])
+    check = {"authorization_id": b["authorization_id"], "net_kg": 14,
+             "pre_fill_check": {"passed": False, "items": [{"item": "valve_tight", "ok": False}]}}
+    refused = fill(world, site["k1"], check, idem="retry-8")
+    problem = assert_problem(refused, 409, "PRE_FILL_CHECK_FAILED")
+    again = fill(world, site["k1"], check, idem="retry-8")
+    assert assert_problem(again, 409, "PRE_FILL_CHECK_FAILED") == problem
+    assert [e["kind"] for e in history(world, d["code"])].count("fill_denied") == 1
+    assert count("SELECT count(*) FROM fill") == 1
+    assert count("SELECT count(*) FROM idempotency_record") == 2
+
+
 def test_who_may_ask(world: Any, site: Any) -> None:
     c = world.cylinder(site["e"]["id"], **GOOD)
     r = world.client.post("/api/v1/fill-authorizations", json={"scan": c["qr_text"]})

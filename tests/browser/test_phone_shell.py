@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path, PurePosixPath
 
-from cylinder_trace.api.mobile import APP_DIR
+from cylinder_trace.api.routes.mobile import APP_DIR
 
 SHELL_JSON = APP_DIR / "shell.json"
 # Under web/app/ but not in the shell, each for a reason.

@@ -46,8 +46,12 @@ __all__ = [
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 
-# One database session per request (the route's dependency).
-SessionDep = Annotated[Session, Depends(get_session)]
+# One database session and one transaction per request, shared by every dependency of the
+# route. scope="function": its exit (the commit, or the rollback on an exception) runs when the
+# route has returned and its answer is built, BEFORE the answer is sent; the default scope
+# ("request", FastAPI >= 0.118) would commit only after the client had its 2xx. A streamed
+# answer (the CSV and EPCIS exports) reads on its own session, since this one has ended by then.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def principal_for_token(session: SessionDep, token: str) -> Principal:

@@ -194,9 +194,17 @@ def dispose_engine() -> None:
 
 
 def get_session() -> Iterator[Session]:
-    # expire_on_commit=False: services return the objects they committed.
+    """A request's session and its one transaction: committed here when the route returned,
+    rolled back when anything raised. ``api/deps.SessionDep`` runs this end before the answer
+    is sent, so a commit that fails becomes the error answer, never a 2xx for a lost write."""
+    # expire_on_commit=False: the answer may still read the objects after the commit.
     with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
 
 
 def database_ok() -> bool:

@@ -45,8 +45,9 @@ def get_licence(obj: Any, prefix: str) -> Licence | None:
 
 
 def _commit(session: Session, what: str) -> None:
+    """Send the writes now (the request commits them) so a duplicate is told as a 409."""
     try:
-        session.commit()
+        session.flush()
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(f"{what} already exists or refers to something that does not") from exc
@@ -153,7 +154,7 @@ def set_station_lock(
     audit.record(session, principal, "station.lock" if locked else "station.unlock", "station",
                  station.id, enterprise_id=station.enterprise_id, region_code=station.region_code,
                  after={"locked": locked, "reason": reason})
-    session.commit()
+    session.flush()
     return station
 
 
@@ -179,7 +180,7 @@ def create_api_key(
     audit.record(session, principal, "api_key.create", "station", station.id,
                  enterprise_id=station.enterprise_id, region_code=station.region_code,
                  after={"key_id": record.id, "prefix": record.prefix, "label": label})
-    session.commit()
+    session.flush()
     return record, key
 
 
@@ -211,7 +212,7 @@ def revoke_api_key(
         audit.record(session, principal, "api_key.revoke", "station", station.id,
                      enterprise_id=station.enterprise_id, region_code=station.region_code,
                      after={"key_id": record.id, "prefix": record.prefix})
-        session.commit()
+        session.flush()
     return record
 
 
@@ -276,13 +277,13 @@ def create_admin(session: Session, username: str, password: str) -> AppUser:
         existing.failed_logins, existing.locked_until = 0, None
         session.add(existing)
         sessions.end_all(session, existing.id, "password_reset")
-        session.commit()
+        session.commit()  # the command line's own transaction (no request around it)
         return existing
     user = AppUser(
         username=username, password_hash=hash_password(password), role=Role.PLATFORM_ADMIN.value
     )
     session.add(user)
-    session.commit()
+    session.commit()  # the command line's own transaction (no request around it)
     return user
 
 
@@ -307,7 +308,6 @@ def create_vehicle(session: Session, principal: Principal, data: VehicleCreate) 
             or worker.enterprise_id != data.enterprise_id
             or worker.role != Role.DELIVERY_WORKER
         ):
-            session.rollback()
             raise Invalid(f"worker {worker_id} is not a delivery worker of this enterprise")
         session.add(VehicleWorker(vehicle_id=vehicle.id, user_id=worker_id))
     _commit(session, "A vehicle with this plate")

@@ -113,7 +113,7 @@ def declare(session: Session, principal: Principal, enterprise_id: uuid.UUID, re
     audit.record(session, principal, "campaign.declare_stock", "enterprise", enterprise.id,
                  enterprise_id=enterprise.id, region_code=region_code,
                  after={"declared_stock": declared_stock, "declared_on": row.declared_on})
-    session.commit()
+    session.flush()
     session.refresh(row)
     return row
 

@@ -142,8 +142,8 @@ def _made_at(made_at: datetime | None, received: datetime) -> datetime:
 def confirm(session: Session, principal: Principal, delivery_id: uuid.UUID,
             body: DeliveryConfirm) -> tuple[Delivery, list[uuid.UUID]]:
     """The drop-off at the door: every cylinder scanned, the safety check, empties collected.
-    Returns the delivery and the hazards found; the caller commits (and keeps the answer for an
-    Idempotency-Key: api/deliveries.py)."""
+    Returns the delivery and the hazards found; the request commits (and its route keeps the
+    answer for an Idempotency-Key: api/idempotent.py)."""
     delivery = delivery_for(session, principal, delivery_id, for_update=True)
     require_may(principal, Action.CONFIRM_DELIVERY, delivery.enterprise_id, None)
     if delivery.status != "dispatched":
@@ -261,7 +261,7 @@ def customer_confirm(session: Session, principal: Principal, delivery_id: uuid.U
         if left == 0:
             delivery.otp_hash, delivery.otp_expires_at = None, None
         session.add(delivery)
-        session.commit()
+        session.commit()  # the wrong try counts: the error that follows rolls the request back
         raise Invalid("The code is wrong", field="code", reason="WRONG_CODE",
                       attempts_left=left)
     delivery.customer_confirmation = "otp"

@@ -137,7 +137,7 @@ def load_demo(session: Session) -> str:
     session.flush()
     counts = _demo_cylinders(session, companies, stations)
     _demo_campaign(session, companies)
-    session.commit()
+    session.commit()  # the command line's own transaction (no request around it)
     return (
         f"demo data loaded / 演示数据已加载: 2 enterprises, 3 stations, 1 inspection agency, "
         f"{len(people)} users, "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -15,11 +14,11 @@ from ..domain.access import Action, scope_of
 from ..domain.errors import Conflict, DomainError, Forbidden, NotFound
 from ..domain.lifecycle import EventKind
 from ..domain.principal import Principal
-from ..domain.reasons import FillFlag, ReasonCode, as_dict
+from ..domain.reasons import FillFlag, ReasonCode
 from ..domain.rules import OperatorFacts, assess_fill, operator_certified
 from ..observe import FILLS
 from ..schemas.fills import FillCreate
-from . import idempotency, registry
+from . import registry
 from .events import append_event, lock_cylinder
 from .notifications import notify
 
@@ -78,34 +77,13 @@ def _tell_regulator(session: Session, fill: Fill, cylinder: Cylinder, badge: str
                     "station_id": str(fill.station_id), "badge": badge})
 
 
-def fill_out(fill: Fill, code: str) -> dict[str, Any]:
-    return {
-        "id": str(fill.id),
-        "authorization_id": str(fill.authorization_id),
-        "cylinder_code": code,
-        "station_id": str(fill.station_id),
-        "operator_id": str(fill.operator_id) if fill.operator_id else None,
-        "net_kg": fill.net_kg,
-        "gross_kg": fill.gross_kg,
-        "gas_batch": fill.gas_batch,
-        "flags": [as_dict(f) for f in fill.flags],
-        "filled_at": (fill.filled_at or datetime.now(UTC)).isoformat(),
-    }
-
-
-def record_fill(
-    session: Session, principal: Principal, body: FillCreate, idempotency_key: str | None
-) -> tuple[int, dict[str, Any]]:
-    """The fill record (201) or, on a failed pre-fill check, the refusal (409), both kept."""
+def record_fill(session: Session, principal: Principal,
+                body: FillCreate) -> tuple[Fill, str] | PreFillCheckFailed:
+    """The fill record and its cylinder's code or, on a failed pre-fill check, the refusal.
+    The refusal is returned, not raised: what it records (the denial, the spent authorization)
+    is kept, and an exception would roll it back."""
     if scope_of(principal.role, Action.RECORD_FILL) is None:
         raise Forbidden("Fills are reported by the station's appliance (X-API-Key)")
-    key = idempotency.check_key(idempotency_key)
-    req_hash = idempotency.request_hash(body.model_dump(mode="json"))
-    scope = f"fill:{principal.station_id}"
-    if key:
-        stored = idempotency.replay(session, scope, key, req_hash)
-        if stored is not None:
-            return stored
     now = datetime.now(UTC)
     auth = _authorization(session, principal, body, now)
     cylinder = lock_cylinder(session, auth.cylinder_id)
@@ -122,7 +100,7 @@ def record_fill(
     auth.status = "used"
     session.add(auth)
     if body.pre_fill_check is not None and not body.pre_fill_check.passed:
-        return _refuse(session, principal, cylinder, auth, body, scope, key, req_hash)
+        return _refuse(session, principal, cylinder, auth, body)
     flags = assess_fill(body.net_kg, body.gross_kg, cylinder.max_fill_kg, cylinder.tare_kg,
                         get_settings().tare_tolerance_kg) + operator_flag
     fill = Fill(authorization_id=auth.id, cylinder_id=cylinder.id or 0,
@@ -143,17 +121,13 @@ def record_fill(
     }, station_id=auth.station_id, occurred_at=now)
     if operator_flag:
         _tell_regulator(session, fill, cylinder, body.operator)
-    answer = fill_out(fill, cylinder.code)
     for flag in flags or ("none",):
         FILLS.labels(str(flag)).inc()
-    if key:
-        idempotency.remember(session, scope, key, req_hash, 201, answer)
-    return 201, answer
+    return fill, cylinder.code
 
 
 def _refuse(session: Session, principal: Principal, cylinder: Cylinder, auth: FillAuthorization,
-            body: FillCreate, scope: str, key: str | None, req_hash: str
-            ) -> tuple[int, dict[str, Any]]:
+            body: FillCreate) -> PreFillCheckFailed:
     """A failed pre-fill check refuses the fill and sends the cylinder to inspection."""
     check = body.pre_fill_check
     assert check is not None
@@ -165,13 +139,7 @@ def _refuse(session: Session, principal: Principal, cylinder: Cylinder, auth: Fi
         "pre_fill_check": check.model_dump(),
         "sent_to_inspection": True,
     }, station_id=auth.station_id)
-    err = PreFillCheckFailed(
+    return PreFillCheckFailed(
         f"Pre-fill check failed ({', '.join(failed) or 'see the check'}): not filled, "
         "the cylinder goes to inspection", reason=str(ReasonCode.PRE_FILL_CHECK_FAILED),
         failed_items=failed)
-    answer = {"type": "/problems/pre-fill-check-failed", "title": err.title_en,
-              "title_zh": err.title_zh, "status": 409, "detail": err.detail,
-              "code": err.code, "failed_items": failed}
-    if key:
-        idempotency.remember(session, scope, key, req_hash, 409, answer)
-    return 409, answer

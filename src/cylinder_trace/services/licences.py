@@ -106,7 +106,7 @@ def change_licence(
                "licence": kind.value, "action": act.value, "station_id": str(station.id)
                if station else None, "effective_on": effective_on.isoformat(),
                "reason": reason})
-    session.commit()
+    session.flush()
     session.refresh(change)
     return change
 
@@ -187,7 +187,7 @@ def record_enforcement(
            region_code=enterprise.region_code, title_zh=f"{zh}：{enterprise.name}",
            title_en=en, payload={"kind": k.value, "decided_on": decided_on.isoformat(),
                                  "document_number": document_number})
-    session.commit()
+    session.flush()
     session.refresh(record)
     return record
 

@@ -102,7 +102,7 @@ def submit(session: Session, form: Submission, photos: list[bytes],
            payload={"reference": report.reference, "kind": kind.value,
                     "cylinder": cylinder.code if cylinder else None,
                     "due_at": report.due_at.isoformat()}, now=now)
-    session.commit()
+    session.flush()
     session.refresh(report)
     log.info("public report received", extra={"reference": report.reference})
     return report
@@ -202,7 +202,7 @@ def hand_over(session: Session, principal: Principal, report_id: uuid.UUID, to_d
            region_code=report.region_code, title_zh=f"线索移交至{zh}：{report.reference}",
            title_en=f"Case {report.reference} handed to {to.value}",
            payload={"reference": report.reference, "to_department": to.value})
-    session.commit()
+    session.flush()
     session.refresh(report)
     return report
 
@@ -254,7 +254,7 @@ def answer(session: Session, principal: Principal, report_id: uuid.UUID, status:
         report.answered_at = datetime.now(UTC)
         report.answered_by = principal.actor
     session.add(report)
-    session.commit()
+    session.flush()
     session.refresh(report)
     return report
 
@@ -286,6 +286,6 @@ def set_public_contacts(session: Session, principal: Principal, enterprise_id: u
     enterprise.complaint_phone = _clean(complaint_phone, 30)
     enterprise.emergency_phone = _clean(emergency_phone, 30)
     session.add(enterprise)
-    session.commit()
+    session.flush()
     session.refresh(enterprise)
     return enterprise

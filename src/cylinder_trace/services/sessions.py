@@ -21,7 +21,7 @@ from . import audit
 
 
 def start(session: Session, user: AppUser, now: datetime | None = None) -> str:
-    """A new session row and the bearer token that names it (committed by the caller)."""
+    """A new session row and the bearer token that names it (committed with the request)."""
     settings = get_settings()
     now = now or datetime.now(UTC)
     row = UserSession(user_id=user.id, created_at=now,
@@ -55,7 +55,6 @@ def session_id_of(principal: Principal) -> uuid.UUID:
 
 def logout(session: Session, principal: Principal) -> None:
     end(session, session_id_of(principal), "logout")
-    session.commit()
 
 
 def change_password(session: Session, principal: Principal, current: str, new: str) -> str:
@@ -72,7 +71,6 @@ def change_password(session: Session, principal: Principal, current: str, new: s
     session.add(user)
     end_all(session, user.id, "password_changed")
     token = start(session, user)
-    session.commit()
     return token
 
 
@@ -116,7 +114,7 @@ def set_user_enabled(session: Session, principal: Principal, user_id: uuid.UUID,
     # Enabling does not bring back the sessions disabling ended: the user logs in again.
     session.add(user)
     _audit_user(session, principal, "user.enable" if enabled else "user.disable", user)
-    session.commit()
+    session.flush()
     return user
 
 
@@ -137,7 +135,7 @@ def reset_password(session: Session, principal: Principal, user_id: uuid.UUID,
     session.add(user)
     end_all(session, user.id, "password_reset")
     _audit_user(session, principal, "user.password_reset", user)
-    session.commit()
+    session.flush()
     return user
 
 
@@ -161,7 +159,7 @@ def set_key_enabled(session: Session, principal: Principal, station_id: uuid.UUI
                  "station", station.id, enterprise_id=station.enterprise_id,
                  region_code=station.region_code, after={"key_id": record.id,
                                                           "prefix": record.prefix})
-    session.commit()
+    session.flush()
     return record
 
 
@@ -187,12 +185,12 @@ def check_password(session: Session, username: str, password: str,
     now = now or datetime.now(UTC)
     until = now + timedelta(seconds=settings.login_lockout_seconds)
     row = session.execute(_RESERVE_ATTEMPT, {"now": now, "username": username}).first()
-    session.commit()  # the count holds before the (slow) password check, and frees the row
+    session.commit()  # mid-request on purpose: the count holds before the slow check, frees the row
     if row is not None and row.locked_until is not None and row.locked_until > now:
         raise TooMany("Too many failed logins; try again later")
     if row is not None and row.failed_logins > settings.login_max_failures:
         session.execute(_LOCK, {"id": row.id, "until": until})
-        session.commit()
+        session.commit()  # the lock holds: the error that follows rolls the request back
         raise TooMany("Too many failed logins; try again later")
     user = session.get(AppUser, row.id) if row is not None else None
     # Checked for an unknown name too (against a dummy hash): the time does not tell names.
@@ -200,7 +198,7 @@ def check_password(session: Session, username: str, password: str,
     if user is None or not matches or not user.active:
         if row is not None and row.failed_logins >= settings.login_max_failures:
             session.execute(_LOCK, {"id": row.id, "until": until})
-            session.commit()
+            session.commit()  # the lock holds: the error that follows rolls the request back
         raise NotAuthenticated("Wrong username or password")
     user.failed_logins, user.locked_until = 0, None
     session.add(user)
@@ -211,5 +209,4 @@ def login(session: Session, username: str, password: str, now: datetime | None =
     """A bearer token for valid credentials; repeated failures lock the account for a while."""
     user = check_password(session, username, password, now)
     token = start(session, user, now)
-    session.commit()
     return token

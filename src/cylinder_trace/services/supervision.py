@@ -129,7 +129,7 @@ def record_visit(session: Session, principal: Principal, *, subject: str,
                title_en="A regulator's inspection found items to rectify",
                payload={"visit_id": str(visit.id), "rectify_by": str(rectify_by),
                         "items": [f.item for f in checked if not f.ok]})
-    session.commit()
+    session.flush()
     session.refresh(visit)
     return visit
 
@@ -168,7 +168,7 @@ def add_photo(session: Session, principal: Principal, visit_id: uuid.UUID,
     row = SupervisionPhoto(visit_id=visit.id, media_type=photo.media_type, size=len(data),
                            data=data)
     session.add(row)
-    session.commit()
+    session.flush()
     session.refresh(row)
     return row
 
@@ -206,7 +206,7 @@ def fix_five(session: Session, principal: Principal, hazard_id: uuid.UUID,
                  enterprise_id=hazard.enterprise_id, region_code=hazard.region_code,
                  before=before, after={k: getattr(hazard, k) for k in rules.FIVE_FIXED})
     session.add(hazard)
-    session.commit()
+    session.flush()
     session.refresh(hazard)
     return hazard
 
@@ -229,7 +229,7 @@ def close_hazard(session: Session, principal: Principal, hazard_id: uuid.UUID,
                  enterprise_id=hazard.enterprise_id, region_code=hazard.region_code,
                  after={"note": note})
     session.add(hazard)
-    session.commit()
+    session.flush()
     session.refresh(hazard)
     return hazard
 

@@ -82,11 +82,9 @@ def login(session: SessionDep, username: Annotated[str, Form(max_length=150)],
           password: Annotated[str, Form(max_length=200)], request: Request) -> Response:
     try:
         token = sessions.login(session, username, password)
-    except DomainError:
-        session.commit()  # the failed-login count
+    except DomainError:  # the failed-login count is committed by check_password
         return templates.TemplateResponse(request, "login.html", {"error": True},
                                           status_code=401)
-    session.commit()
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https",  # behind TLS (proxy headers)

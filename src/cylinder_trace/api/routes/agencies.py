@@ -44,7 +44,7 @@ def create_agency(body: AgencyCreate, session: SessionDep,
                   principal: CurrentPrincipal) -> AgencyOut:
     """Register an inspection agency (气瓶检验机构) with its approval (核准证): platform admin."""
     agency = agencies.create_agency(session, principal, body)
-    session.commit()
+    session.flush()
     return agencies.agency_out(agency, registry.today())
 
 
@@ -68,7 +68,7 @@ def update_agency(agency_id: uuid.UUID, body: AgencyUpdate, session: SessionDep,
                   principal: CurrentPrincipal) -> AgencyOut:
     """Renew, suspend or revoke the approval: platform admin."""
     agency = agencies.update_approval(session, principal, agency_id, body.approval)
-    session.commit()
+    session.flush()
     return agencies.agency_out(agency, registry.today())
 
 
@@ -79,7 +79,7 @@ def create_inspector(agency_id: uuid.UUID, body: InspectorCreate, session: Sessi
                      principal: CurrentPrincipal) -> UserOut:
     """An inspector account of this agency, with the inspector's own certificate."""
     user = agencies.create_inspector(session, principal, agency_id, body)
-    session.commit()
+    session.flush()
     return user_out(user)
 
 
@@ -102,7 +102,7 @@ def list_agency_inspections(agency_id: uuid.UUID, session: SessionDep,
 
 
 def _done(session: SessionDep, c: Cylinder) -> CylinderOut:
-    session.commit()
+    session.flush()
     session.refresh(c)
     return cylinder_out(c)
 

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1")
 
 
 def _done(session: SessionDep, c: object) -> CylinderOut:
-    session.commit()
+    session.flush()
     session.refresh(c)
     return cylinder_out(c)  # type: ignore[arg-type]
 
@@ -77,7 +77,7 @@ def start_recall(body: RecallCreate, session: SessionDep,
                  principal: CurrentPrincipal) -> RecallOut:
     """A recall campaign: every matching cylinder in scope is marked recalled at once."""
     campaign = custody.start_recall(session, principal, body)
-    session.commit()
+    session.flush()
     return custody.recall_out(session, campaign)
 
 
@@ -99,5 +99,5 @@ def get_recall(recall_id: uuid.UUID, session: SessionDep,
 def close_recall(recall_id: uuid.UUID, session: SessionDep,
                  principal: CurrentPrincipal) -> RecallOut:
     campaign = custody.close_recall(session, principal, recall_id)
-    session.commit()
+    session.flush()
     return custody.recall_out(session, campaign)

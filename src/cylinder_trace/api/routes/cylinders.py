@@ -86,7 +86,7 @@ def register_cylinder(
 ) -> CylinderOut:
     """Register a cylinder (建档): returns its new code and the QR text to print."""
     cylinder = registry.register(session, principal, body)
-    session.commit()
+    session.flush()
     session.refresh(cylinder)
     return cylinder_out(cylinder)
 
@@ -109,7 +109,7 @@ async def import_cylinders(
             raise Invalid("multipart upload needs a 'file' field", reason="NO_FILE")
         data = await upload.read()
     report = importer.import_csv(session, principal, data, owner_enterprise_id)
-    session.commit()
+    session.flush()
     return report
 
 
@@ -172,7 +172,7 @@ def bind_tag(
 ) -> CylinderOut:
     """Bind an RFID tag to the cylinder, or replace its tag (the history keeps the old one)."""
     cylinder = registry.bind_tag(session, principal, code, body)
-    session.commit()
+    session.flush()
     session.refresh(cylinder)
     return cylinder_out(cylinder)
 

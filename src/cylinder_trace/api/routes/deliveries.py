@@ -26,8 +26,9 @@ from ...schemas.lifecycle import (
 )
 from ...schemas.registry import CylinderOut
 from ...schemas.reports import ChecklistItem
-from ...services import customers, delivery, idempotency, registry
+from ...services import customers, delivery, registry
 from ..deps import Action, CurrentPrincipal, Principal, SessionDep, acts
+from ..idempotent import Answer, answered_once
 from .cylinders import cylinder_out
 
 router = APIRouter(prefix="/api/v1")
@@ -62,7 +63,7 @@ def create_customer(body: CustomerCreate, session: SessionDep,
                     principal: CurrentPrincipal) -> CustomerOut:
     """A real-name customer; the ID number and phone are stored encrypted and shown masked."""
     customer = customers.create_customer(session, principal, body)
-    session.commit()
+    session.flush()
     return customers.customer_out(session, customer)
 
 
@@ -93,7 +94,7 @@ def get_customer(customer_id: uuid.UUID, session: SessionDep,
 def add_deposit(customer_id: uuid.UUID, body: DepositCreate, session: SessionDep,
                 principal: CurrentPrincipal) -> CustomerOut:
     customers.add_deposit(session, principal, customer_id, body)
-    session.commit()
+    session.flush()
     return customers.customer_out(session, customers.customer_for(session, principal,
                                                                   customer_id))
 
@@ -112,7 +113,7 @@ def dispatch(body: DeliveryCreate, session: SessionDep,
              principal: CurrentPrincipal) -> DeliveryOut:
     """Dispatch full cylinders to a customer; every refusal is listed in `problems`."""
     d = delivery.dispatch(session, principal, body)
-    session.commit()
+    session.flush()
     return delivery_out(d)
 
 
@@ -149,19 +150,12 @@ def confirm(delivery_id: uuid.UUID, body: DeliveryConfirm, session: SessionDep,
             idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
     """The drop-off at the door: scans, place, safety check, empties. A one-time code goes to
     the customer's phone for their side of the confirmation. `Idempotency-Key` honoured."""
-    # the key is checked and the answer replayed before anything else (as for POST /fills)
-    key = idempotency.check_key(idempotency_key)
-    scope = f"delivery-confirm:{delivery_id}"
-    req_hash = idempotency.request_hash(body.model_dump(mode="json"))
-    stored = idempotency.replay(session, scope, key, req_hash) if key else None
-    if stored is not None:
-        return JSONResponse(stored[1], status_code=stored[0])
-    d, hazards = delivery.confirm(session, principal, delivery_id, body)
-    answer = delivery_out(d, hazards).model_dump(mode="json")
-    if key:
-        idempotency.remember(session, scope, key, req_hash, 200, answer)
-    session.commit()
-    return JSONResponse(answer, status_code=200)
+    def write() -> Answer:
+        d, hazards = delivery.confirm(session, principal, delivery_id, body)
+        return 200, delivery_out(d, hazards).model_dump(mode="json")
+
+    return answered_once(session, f"delivery-confirm:{delivery_id}", idempotency_key, body,
+                         write)
 
 
 @router.post("/deliveries/{delivery_id}/customer-confirmation",
@@ -170,7 +164,7 @@ def confirm(delivery_id: uuid.UUID, body: DeliveryConfirm, session: SessionDep,
 def customer_confirmation(delivery_id: uuid.UUID, body: CustomerConfirm, session: SessionDep,
                           principal: CurrentPrincipal) -> DeliveryOut:
     d = delivery.customer_confirm(session, principal, delivery_id, body.code)
-    session.commit()
+    session.flush()
     return delivery_out(d)
 
 
@@ -181,7 +175,7 @@ def resend_customer_code(delivery_id: uuid.UUID, session: SessionDep,
                          principal: CurrentPrincipal) -> DeliveryOut:
     """Send the customer a new one-time code (the last one is void from now on)."""
     d = delivery.resend_code(session, principal, delivery_id)
-    session.commit()
+    session.flush()
     return delivery_out(d)
 
 
@@ -203,7 +197,7 @@ def close_hazard(hazard_id: uuid.UUID, body: HazardClose, session: SessionDep,
                  principal: CurrentPrincipal) -> HazardOut:
     """Close out a hazard with what was done (整改销号)."""
     h = delivery.close_hazard(session, principal, hazard_id, body)
-    session.commit()
+    session.flush()
     return hazard_out(h)
 
 
@@ -213,6 +207,6 @@ def return_cylinder(code: str, body: ReturnCreate, session: SessionDep,
                     principal: CurrentPrincipal) -> CylinderOut:
     """An empty brought back to a station without a delivery."""
     c = delivery.return_cylinder(session, principal, code, body)
-    session.commit()
+    session.flush()
     session.refresh(c)
     return cylinder_out(c)

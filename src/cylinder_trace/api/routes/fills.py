@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from ...domain.errors import Forbidden, NotAuthenticated
+from ...db.tables.fills import Fill
+from ...domain.errors import DomainError, Forbidden, NotAuthenticated
+from ...domain.reasons import as_dict
 from ...schemas.fills import FillAuthorizationOut, FillAuthorizationRequest, FillCreate, FillOut
 from ...schemas.reports import UnregisteredScanOut
 from ...services import filling
@@ -21,7 +24,7 @@ from ..deps import (
     principal_for_api_key,
     require_allowed,
 )
-from ..problems import PROBLEM_JSON
+from ..idempotent import Answer, answered_once
 
 router = APIRouter(prefix="/api/v1", tags=["filling"])
 
@@ -93,10 +96,35 @@ def record_fill(
 ) -> JSONResponse:
     """The fill record: quotes the authorization; OVERFILL and MASS_MISMATCH are flagged.
     With an `Idempotency-Key`, a retry returns the first answer and never makes a second fill."""
-    status, answer = filling.record_fill(session, principal, body, idempotency_key)
-    session.commit()
-    media = PROBLEM_JSON if status >= 400 else "application/json"
-    return JSONResponse(answer, status_code=status, media_type=media)
+    def write() -> Answer:
+        outcome = filling.record_fill(session, principal, body)
+        if isinstance(outcome, DomainError):  # a failed pre-fill check: refused, and kept
+            return outcome.status, refusal_out(outcome)
+        return 201, fill_out(*outcome)
+
+    return answered_once(session, f"fill:{principal.station_id}", idempotency_key, body, write)
+
+
+def fill_out(fill: Fill, code: str) -> dict[str, Any]:
+    return {
+        "id": str(fill.id),
+        "authorization_id": str(fill.authorization_id),
+        "cylinder_code": code,
+        "station_id": str(fill.station_id),
+        "operator_id": str(fill.operator_id) if fill.operator_id else None,
+        "net_kg": fill.net_kg,
+        "gross_kg": fill.gross_kg,
+        "gas_batch": fill.gas_batch,
+        "flags": [as_dict(f) for f in fill.flags],
+        "filled_at": (fill.filled_at or datetime.now(UTC)).isoformat(),
+    }
+
+
+def refusal_out(err: DomainError) -> dict[str, Any]:
+    """A refusal whose effects are kept, as the problem+json body it is answered with."""
+    return {"type": f"/problems/{err.code.lower().replace('_', '-')}", "title": err.title_en,
+            "title_zh": err.title_zh, "status": err.status, "detail": err.detail,
+            "code": err.code, "failed_items": err.extra.get("failed_items", [])}
 
 
 @router.get("/unregistered-scans", tags=["filling"], response_model=list[UnregisteredScanOut])

@@ -87,6 +87,6 @@ def create_webhook(body: WebhookCreate, session: SessionDep,
     """A receiver of notifications; the secret that signs the bodies is shown once."""
     hook = notifications.create_webhook(session, principal, body.url, body.enterprise_id,
                                         body.region_code)
-    session.commit()
+    session.flush()
     return WebhookOut(id=hook.id, url=hook.url, enterprise_id=hook.enterprise_id,
                       region_code=hook.region_code, secret=hook.secret)
