@@ -29,6 +29,10 @@ def refused_at_commit(client: Any) -> Iterator[str]:
             BEGIN
                 IF NEW.name = :name THEN
                     RAISE EXCEPTION 'refused at commit' USING ERRCODE = 'serialization_failure';
+                ELSIF NEW.name = 'Taken at commit Ltd' THEN
+                    RAISE EXCEPTION 'refused at commit' USING ERRCODE = 'unique_violation';
+                ELSIF NEW.name = 'Checked at commit Ltd' THEN
+                    RAISE EXCEPTION 'refused at commit' USING ERRCODE = 'check_violation';
                 END IF;
                 RETURN NULL;
             END $$""".replace(":name", f"'{REFUSED}'")))
@@ -65,6 +69,19 @@ def test_a_commit_that_fails_is_answered_as_an_error_and_stores_nothing(
                            json={**body, "name": "Accepted Ltd"})
     assert ok.status_code == 201, ok.text
     assert _enterprises("Accepted Ltd") == 1
+
+
+@pytest.mark.parametrize(("name", "status", "code"), [
+    ("Taken at commit Ltd", 409, "CONFLICT"),        # a unique key a concurrent request took
+    ("Checked at commit Ltd", 422, "INVALID_VALUE"),  # a stored rule no use case checked first
+])
+def test_a_constraint_refusing_at_commit_is_a_problem_not_a_500(
+    world: Any, refused_at_commit: str, name: str, status: int, code: str
+) -> None:
+    body = {"name": name, "credit_code": credit_code(9_000_002), "region_code": "500103"}
+    r = world.client.post("/api/v1/enterprises", headers=world.admin, json=body)
+    assert_problem(r, status, code)
+    assert _enterprises(name) == 0
 
 
 def test_an_error_after_part_of_a_write_leaves_nothing_of_it(

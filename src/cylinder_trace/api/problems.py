@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError as DBAPIDataError
+from sqlalchemy.exc import IntegrityError as DBAPIIntegrityError
 from sqlalchemy.exc import OperationalError as DBAPIOperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -77,6 +78,23 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(422, "INVALID_VALUE", "A value cannot be stored",
                        "A value in the request cannot be stored (control characters such as NUL, "
                        "or a number out of range)", title_zh="请求中的值无法保存")
+
+    @app.exception_handler(DBAPIIntegrityError)
+    async def _integrity(request: Request, exc: DBAPIIntegrityError) -> JSONResponse:
+        # A constraint no use case checked first refused the write (most often a unique key
+        # taken by a concurrent request, found at commit): nothing was written.
+        from psycopg import errors as pg
+
+        if isinstance(exc.orig, pg.UniqueViolation | pg.ExclusionViolation
+                      | pg.ForeignKeyViolation):
+            return problem(409, "CONFLICT", "Conflict with the current state",
+                           "The write conflicts with a record that exists (or no longer "
+                           "exists); nothing was written", title_zh="与当前状态冲突")
+        if isinstance(exc.orig, pg.CheckViolation | pg.NotNullViolation):
+            return problem(422, "INVALID_VALUE", "A value cannot be stored",
+                           "A value in the request breaks a rule of the stored record; nothing "
+                           "was written", title_zh="请求中的值无法保存")
+        return await _unexpected(request, exc)
 
     @app.exception_handler(DBAPIOperationalError)
     async def _operational(request: Request, exc: DBAPIOperationalError) -> JSONResponse:
