@@ -31,7 +31,7 @@ def co(world: Any) -> dict[str, Any]:
 
 def overdue(world: Any, co: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return dict(world.cylinder(co["e"]["id"], manufacture_date=_d(-6 * 365),
-                               last_inspection_date=_d(-5 * 365),
+                               last_inspection_date=_d(-4 * 365),
                                next_inspection_due=_d(-30), **extra))
 
 
@@ -378,3 +378,30 @@ def test_the_migration_keeps_old_inspections_as_history_without_an_agency(
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_failed_inspection_tells_the_owner_through_the_outbox(
+    world: Any, co: dict[str, Any]
+) -> None:
+    """Was: an agency's failed inspection stopped the cylinder at every scale and nobody at the
+    company heard of it; now the owner is told, like of a scrapping (a pass tells no one)."""
+    c = world.cylinder(co["e"]["id"], manufacture_date=_d(-365))
+    passed = world.cylinder(co["e"]["id"], manufacture_date=_d(-365))
+    agency = world.inspector()
+    on = _d(-1)
+    assert inspect(world, agency["headers"], passed, passing("JY-OK")).status_code == 201
+    failed = {"inspected_on": on, "result": "fail", "report_number": "JY-FAIL"}
+    r = inspect(world, agency["headers"], c, failed)
+    assert r.status_code == 201, r.text
+    assert "INSPECTION_FAILED" in reasons(world, co, c)
+    assert notified("inspection_failed") == [(co["e"]["id"], c["code"])]
+    mine = world.client.get("/api/v1/notifications", headers=co["admin"]["headers"]).json()
+    told = [n for n in mine if n["kind"] == "inspection_failed"]
+    assert len(told) == 1 and told[0]["payload"]["report_number"] == "JY-FAIL"
+    assert told[0]["payload"]["agency_id"] == agency["agency_id"]
+    assert_problem(inspect(world, agency["headers"], c, failed), 409)  # a retry: told once
+    assert notified("inspection_failed") == [(co["e"]["id"], c["code"])]
+    other = world.enterprise()
+    assert [n for n in world.client.get(
+        "/api/v1/notifications", headers=world.user("enterprise_admin", other["id"])["headers"]
+    ).json() if n["kind"] == "inspection_failed"] == []

@@ -48,15 +48,16 @@ def test_search_filters_and_scopes(world: Any) -> None:
         return dict(world_cylinder(eid, manufacture_date="2020-06-01", **kw))
 
     world.cylinder = cylinder
+    inspected = str(today - timedelta(days=2 * 365))  # the due dates below within its cycle
     overdue = world.cylinder(cq["id"], next_inspection_due=str(today - timedelta(days=3)),
-                             last_inspection_date="2021-01-01")
+                             last_inspection_date=inspected)
     soon = world.cylinder(cq["id"], next_inspection_due=str(today + timedelta(days=10)),
-                          last_inspection_date="2021-01-01")
+                          last_inspection_date=inspected)
     later = world.cylinder(cq["id"], model="YSP-12",
                            next_inspection_due=str(today + timedelta(days=400)),
-                           last_inspection_date="2021-01-01")
+                           last_inspection_date=inspected)
     south = world.cylinder(gd["id"], next_inspection_due=str(today + timedelta(days=400)),
-                           last_inspection_date="2021-01-01")
+                           last_inspection_date=inspected)
 
     def codes(params: dict[str, Any], headers: dict[str, str]) -> set[str]:
         r = world.client.get("/api/v1/cylinders", params=params, headers=headers)

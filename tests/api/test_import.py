@@ -121,3 +121,25 @@ def test_the_command_line_import_shows_a_summary(world: Any, tmp_path: Path,
     assert "imported / 已导入 1 of 2" in out.stdout
     assert "UNKNOWN_MODEL" in out.stdout
     assert count("SELECT count(*) FROM cylinder WHERE serial_number = 'CLI-1'") == 1
+
+
+def test_an_imported_due_date_past_the_inspection_cycle_is_refused(world: Any) -> None:
+    """The CSV path keeps the same bound as the JSON one: one interval after manufacture or the
+    last inspection (registry.resolve → models_spec.latest_registered_due)."""
+    e = world.enterprise()
+    data = ("manufacturer,serial_number,model,manufacture_date,last_inspection_date,"
+            "next_inspection_due\n"
+            "百工,D-1,YSP-12,2021-01-05,,2025-01-05\n"        # 2 at the bound: kept
+            "百工,D-2,YSP-12,2021-01-05,,2025-01-06\n"        # 3 a day later: refused
+            "百工,D-3,YSP-12,2021-01-05,2023-06-01,2027-06-01\n"  # 4 after the inspection: kept
+            "百工,D-4,YSP-12,2021-01-05,2023-06-01,2099-01-01\n"  # 5 refused
+            "百工,D-5,YSP-12,2021-01-05,,2022-01-01\n")       # 6 earlier: kept
+    r = post_csv(world, data.encode(), e["id"])
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["imported"] == 3 and report["rejected"] == 2
+    assert {(err["row"], err["field"], err["code"]) for err in report["errors"]} == {
+        (3, "next_inspection_due", "NEXT_INSPECTION_TOO_LATE"),
+        (5, "next_inspection_due", "NEXT_INSPECTION_TOO_LATE")}
+    assert count("SELECT count(*) FROM cylinder WHERE next_inspection_due > "
+                 "manufacture_date + interval '4 years' AND last_inspection_date IS NULL") == 0

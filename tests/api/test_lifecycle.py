@@ -143,6 +143,15 @@ def test_the_whole_walk(world: Any, co: Any, caplog: pytest.LogCaptureFixture) -
     assert_problem(world.client.post(f"/api/v1/deliveries/{d['id']}/customer-confirmation",
                                      headers=wh, json={"code": "000000" if code != "000000"
                                                        else "111111"}), 422)
+    # the code proves the worker was at the door: not the platform (the table has no cell for
+    # it: was "all" in the table while the service refused), not another worker of the company
+    for who in (world.admin, world.user("delivery_worker", co["e"]["id"])["headers"]):
+        r = world.client.post(f"/api/v1/deliveries/{d['id']}/customer-confirmation",
+                              headers=who, json={"code": code})
+        if who is world.admin:
+            assert assert_problem(r, 403)["reason"] == "ROLE_NOT_ALLOWED"
+        else:
+            assert_problem(r, 404)  # not assigned to them: not in their sight
     r = world.client.post(f"/api/v1/deliveries/{d['id']}/customer-confirmation", headers=wh,
                           json={"code": code})
     assert r.json()["customer_confirmation"] == "otp"

@@ -16,14 +16,15 @@ def path_of(qr_text: str) -> str:
 def test_the_labels_url_opens_the_safety_summary(world: Any) -> None:
     e = world.enterprise(name="渝通燃气有限公司")
     made, inspected = days_ago(3 * 365), days_ago(200)  # in service on any day
+    due = days_ago(-700)  # before the cycle's bound (four years after the inspection)
     c = world.cylinder(e["id"], model="YSP-35.5", manufacture_date=made,
-                       last_inspection_date=inspected, next_inspection_due="2099-05-06")
+                       last_inspection_date=inspected, next_inspection_due=due)
     r = world.client.get(path_of(c["qr_text"]))  # /C/{code}/{sig}, no login
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     page = r.text
     for expected in (c["code"], "YSP-35.5", "渝通燃气有限公司", made, inspected,
-                     "2099-05-06", "可以使用", "In service", "12315"):
+                     due, "可以使用", "In service", "12315"):
         assert expected in page, expected
     assert 'data-signature="bad"' not in page
     # the lower-case path of product.md works too

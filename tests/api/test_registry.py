@@ -269,3 +269,32 @@ def test_labels_carry_the_signed_qr_text_and_the_owner(world: Any, company: dict
     stranger = world.user("enterprise_admin", world.enterprise()["id"])
     assert world.client.get(f"/api/v1/cylinders/{c['code']}/label.png",
                             headers=stranger["headers"]).status_code == 404
+
+
+def test_a_company_cannot_register_a_due_date_past_the_inspection_cycle(
+        world: Any, company: dict[str, Any]) -> None:
+    """Was: any next_inspection_due was taken as typed, so a company could register a cylinder
+    that no scale would call overdue for years. The first inspection is due one interval (4
+    years here) after manufacture, or after the inspection recorded; earlier is kept, later is
+    refused (models_spec.latest_registered_due)."""
+    owner = company["enterprise"]["id"]
+    body = {"owner_enterprise_id": owner, "manufacturer": "百工", "model": "YSP-35.5",
+            "manufacture_date": "2022-03-01"}
+    cases: list[tuple[dict[str, str], str, str]] = [
+        ({}, "2026-03-02", "2026-03-01"),
+        ({"last_inspection_date": "2023-05-10"}, "2027-05-11", "2027-05-10")]
+    for n, (extra, due, latest) in enumerate(cases):
+        r = world.client.post("/api/v1/cylinders", headers=company["admin"]["headers"], json={
+            **body, **extra, "serial_number": f"LATE-{n}", "next_inspection_due": due})
+        problem = assert_problem(r, 422)
+        assert problem["reason"] == "NEXT_INSPECTION_TOO_LATE", problem
+        assert problem["field"] == "next_inspection_due"
+        assert problem["latest"] == latest
+    with Session(get_engine()) as session:
+        assert session.query(Cylinder).count() == 0
+    at_bound = world.cylinder(owner, manufacture_date="2022-03-01",
+                              next_inspection_due="2026-03-01")
+    assert at_bound["next_inspection_due"] == "2026-03-01"
+    earlier = world.cylinder(owner, manufacture_date="2022-03-01",
+                             next_inspection_due="2025-01-01")
+    assert earlier["next_inspection_due"] == "2025-01-01"

@@ -1,7 +1,7 @@
 """One scope for every list: the SQL builder (both forms) agrees with ``Principal.sees`` on a
 table of callers x rows, and every list shows a regional role that belongs to an enterprise the
 same records (its enterprise anywhere, plus its regions) — search, notifications, statistics,
-hazards, unregistered scans, stations, enterprises, vehicles."""
+hazards, unregistered scans, stations, enterprises, vehicles, recalls."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from cylinder_trace.db.scope import visible, visible_sql
-from cylinder_trace.db.tables.lifecycle import Hazard
+from cylinder_trace.db.tables.lifecycle import Hazard, RecallCampaign
 from cylinder_trace.db.tables.notifications import Notification
 from cylinder_trace.domain.principal import Principal, Role
 from cylinder_trace.services.notifications import notify
@@ -91,6 +91,38 @@ def test_assignee_limits_only_a_delivery_worker(table: Any, engine: Any) -> None
         got = session.execute(text(f"SELECT id FROM notification WHERE {where}"),
                               params).scalars().all()
         assert list(got) == [mine]
+
+
+REGION_LISTS = [[], ["500103"], ["500000", "440000"], ["330106"], ["440000", "330106"]]
+
+
+def test_regions_parameter_sees_a_row_that_names_several_regions(client: Any,
+                                                                 engine: Any) -> None:
+    """``regions=`` (a recall's region list): seen as if the row were listed once per region;
+    both forms of the builder agree with ``Principal.sees``."""
+    rows: dict[uuid.UUID, tuple[uuid.UUID | None, list[str]]] = {}
+    with engine.begin() as conn:
+        for e, codes in itertools.product((E1, E2, None), REGION_LISTS):
+            rid = uuid.uuid4()
+            rows[rid] = (e, codes)
+            conn.execute(text(
+                "INSERT INTO recall_campaign (id, ordered_by, region_codes, enterprise_id, "
+                "reason, criteria, matched, status) VALUES (:id, :by, :codes, :e, 'x', '{}', 0, "
+                "'open')"),
+                {"id": rid, "by": uuid.uuid4(), "codes": codes, "e": e})
+    e_col, r_col = col(RecallCampaign.enterprise_id), col(RecallCampaign.region_codes)
+    with Session(engine) as session:
+        for principal in _principals():
+            expected = {rid for rid, (e, codes) in rows.items()
+                        if principal.sees(e, None) or any(principal.sees(e, r) for r in codes)}
+            got = set(session.exec(select(col(RecallCampaign.id)).where(
+                visible(principal, e_col, None, regions=r_col))).all())
+            where, params = visible_sql(principal, "enterprise_id", None,
+                                        regions="region_codes")
+            got_text = set(session.execute(text(
+                f"SELECT id FROM recall_campaign WHERE {where}"), params).scalars())
+            assert got == expected == got_text, principal
+    assert len(rows) == 15
 
 
 # --- every list, through HTTP, for an inspector of an enterprise's own inspection unit ----------
@@ -214,3 +246,50 @@ def test_the_feed_shows_its_enterprise_too(inspector_world: Any) -> None:
     assert w["e1"]["denied"] in feed.text and w["e2"]["denied"] in feed.text
     assert w["e3"]["denied"] not in feed.text
     c.cookies.clear()
+
+
+def test_recalls_list_on_the_scope_builder(inspector_world: Any, engine: Any) -> None:
+    """Was: the list filtered the 2000 newest campaigns in Python, and an inspector of a
+    company's own unit did not see a recall of its company that caught nothing yet. Now one SQL
+    condition: the company's, its regions', and whoever's cylinders it caught; the page of one
+    recall answers by the same condition."""
+    w = inspector_world
+    world = w["world"]
+    admins = {n: world.user("enterprise_admin", w[n]["e"]["id"])["headers"]
+              for n in ("e1", "e2", "e3")}
+    nothing = {"codes": ["NOT-A-CYLINDER"]}
+
+    def recall(headers: dict[str, str], criteria: dict[str, Any]) -> str:
+        r = world.client.post("/api/v1/recalls", headers=headers,
+                              json={"reason": "缺陷", "criteria": criteria})
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    by_regulator = recall(w["regulator"], nothing)  # ordered for 500000: caught nothing
+    own = {n: recall(admins[n], nothing) for n in ("e1", "e2", "e3")}
+    caught_e3 = recall(world.admin, {"codes": [w["e3"]["cylinder"]["code"]]})
+
+    def listed(who: dict[str, str]) -> set[str]:
+        r = world.client.get("/api/v1/recalls", headers=who)
+        assert r.status_code == 200, r.text
+        return {x["id"] for x in r.json()}
+
+    assert listed(w["inspector"]) == {by_regulator, own["e2"]}  # its regions, its company
+    assert listed(w["regulator"]) == {by_regulator}
+    assert listed(admins["e3"]) == {own["e3"], caught_e3}  # the platform's caught its cylinder
+    assert listed(admins["e1"]) == {own["e1"]}
+    assert listed(world.admin) >= {by_regulator, caught_e3, *own.values()}
+    for rid in (caught_e3, own["e1"]):  # one recall's page: the same condition
+        r = world.client.get(f"/api/v1/recalls/{rid}", headers=w["inspector"])
+        assert r.status_code == 404, r.text
+    assert world.client.get(f"/api/v1/recalls/{own['e2']}",
+                            headers=w["inspector"]).status_code == 200
+    # more campaigns than the old window of 2000, all newer and all someone else's
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO recall_campaign (id, ordered_by, region_codes, enterprise_id, reason, "
+            "criteria, matched, status, created_at) SELECT gen_random_uuid(), gen_random_uuid(), "
+            "'{}', :e, 'x', '{}', 0, 'open', now() + make_interval(secs => g) "
+            "FROM generate_series(1, 2001) g"),
+            {"e": w["e3"]["e"]["id"]})
+    assert listed(admins["e1"]) == {own["e1"]}

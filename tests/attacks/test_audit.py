@@ -62,7 +62,10 @@ def test_every_change_leaves_an_entry_readable_by_the_regions_regulator(world: A
     assert ID_NUMBER not in page.text and PHONE not in page.text and "s3cr3t" not in page.text
     assert "138****8000" in page.text
     # companies do not read the trail; a regulator elsewhere sees nothing of this region
-    assert_problem(world.client.get("/api/v1/audit", headers=w["admin"]["headers"]), 403)
+    # (the permission table's row read_audit: was an inline role check, now refused as any row)
+    refused = assert_problem(world.client.get("/api/v1/audit", headers=w["admin"]["headers"]),
+                             403)
+    assert (refused["reason"], refused["action"]) == ("ROLE_NOT_ALLOWED", "read_audit")
     far = world.user("regulator", region_codes=["310000"])
     seen_far = world.client.get("/api/v1/audit", headers=far["headers"]).json()["items"]
     assert [i["action"] for i in seen_far] == ["user.create"]  # its own account, in 310000

@@ -90,12 +90,12 @@ def test_a_cylinder_inspected_in_the_year_9999(world: Any) -> None:
             "owner_enterprise_id": e["id"], "manufacturer": "百工", "serial_number": f"F-{last}",
             "model": "YSP-35.5", "manufacture_date": "2022-03-01", "last_inspection_date": last})
         assert assert_problem(r, 422)["reason"] == "DATE_IN_FUTURE"
-    # a due date at the calendar's end is a date, not a crash
+    # a due date at the calendar's end is a refusal, not a crash: past the inspection cycle
     r = world.client.post("/api/v1/cylinders", headers=world.admin, json={
         "owner_enterprise_id": e["id"], "manufacturer": "百工", "serial_number": "F-due",
         "model": "YSP-35.5", "manufacture_date": "2022-03-01", "next_inspection_due": "9999-12-31"})
-    assert r.status_code == 201, r.text
-    assert count("SELECT count(*) FROM cylinder") == 1
+    assert assert_problem(r, 422)["reason"] == "NEXT_INSPECTION_TOO_LATE"
+    assert count("SELECT count(*) FROM cylinder") == 0
 
 
 def test_a_csv_import_with_a_row_inspected_in_the_year_9999(world: Any) -> None:
@@ -375,7 +375,7 @@ def test_a_job_at_an_injected_clock_delivers_what_it_wrote(world: Any, receiver:
     assert world.client.post("/api/v1/webhooks", json={"url": receiver.url},
                              headers=admin["headers"]).status_code == 201
     world.cylinder(e["id"], manufacture_date=days_ago(6 * 365), last_inspection_date=days_ago(
-        5 * 365), next_inspection_due=days_ago(60))  # overdue then and now
+        4 * 365 - 30), next_inspection_due=days_ago(60))  # overdue then and now
     clock = datetime.now(UTC) - timedelta(days=40)
     assert run_job("inspection_digest", now=clock).result["notifications"] == 1
     assert run_job("deliver_notifications", now=clock).result == {

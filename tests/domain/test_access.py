@@ -53,7 +53,7 @@ EXPECTED: dict[Action, tuple[dict[Role, Scope], Action | None]] = {
     Action.ENTRUST: ({PA: ALL, EA: OWN}, None),
     Action.DISPATCH: ({PA: ALL, EA: OWN, DW: OWN}, None),
     Action.CONFIRM_DELIVERY: ({PA: ALL, EA: OWN, DW: OWN}, None),
-    Action.CUSTOMER_CODE: ({PA: ALL, EA: OWN, DW: OWN}, None),
+    Action.CUSTOMER_CODE: ({EA: OWN, DW: OWN}, None),
     Action.OPEN_DISPATCHES: ({PA: ALL, EA: OWN, DW: OWN}, None),
     Action.RETURN: ({PA: ALL, EA: OWN, OP: OWN, DW: OWN, ST: OWN}, None),
     Action.CLOSE_HAZARD: ({PA: ALL, EA: OWN, DW: OWN}, None),
@@ -79,6 +79,7 @@ EXPECTED: dict[Action, tuple[dict[Role, Scope], Action | None]] = {
     Action.CLOSE_MAJOR_HAZARD: ({PA: ALL, RG: REGION}, None),
     Action.HAND_OVER_CASE: ({PA: ALL, RG: REGION}, None),
     Action.READ: ({PA: ALL, EA: OWN, OP: OWN, DW: OWN, IN: REGION, RG: REGION, ST: OWN}, None),
+    Action.READ_AUDIT: ({PA: ALL, RG: REGION}, None),
 }
 
 

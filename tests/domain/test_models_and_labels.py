@@ -15,6 +15,7 @@ from cylinder_trace.domain.models_spec import (
     MODELS,
     add_years,
     design_life_years,
+    latest_registered_due,
     lookup,
     max_life_years,
     next_inspection_due,
@@ -58,6 +59,12 @@ def test_leap_days_fall_back_to_the_28th() -> None:
     assert add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)
     assert add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
     assert next_inspection_due(date(2024, 2, 29), 3) == date(2027, 2, 28)
+
+
+def test_a_registered_due_date_is_one_interval_after_manufacture_or_inspection() -> None:
+    assert latest_registered_due(date(2022, 3, 1), None) == date(2026, 3, 1)
+    assert latest_registered_due(date(2022, 3, 1), date(2023, 5, 10)) == date(2027, 5, 10)
+    assert latest_registered_due(date(2024, 2, 29), None, 3) == date(2027, 2, 28)
 
 
 def test_region_policy_longest_prefix_wins() -> None:

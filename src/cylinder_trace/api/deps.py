@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -151,17 +151,3 @@ def allowed(action: Action) -> Callable[[Principal], Principal]:
 def acts(action: Action) -> Any:
     """For a route's ``dependencies=[acts(Action.X)]``: declares and enforces its action."""
     return Depends(allowed(action))
-
-
-def enterprise_scope(principal: Principal, enterprise_id: uuid.UUID | None) -> uuid.UUID | None:
-    """The enterprise a listing is limited to (None = no limit beyond region rules)."""
-    if principal.role in ENTERPRISE_ROLES:
-        return principal.enterprise_id
-    return enterprise_id
-
-
-def region_scopes(principal: Principal) -> Iterable[str] | None:
-    """Region codes a listing is limited to (None = all)."""
-    if principal.role == Role.PLATFORM_ADMIN or principal.role in ENTERPRISE_ROLES:
-        return None
-    return principal.region_codes

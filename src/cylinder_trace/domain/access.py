@@ -114,6 +114,7 @@ class Action(StrEnum):
     CLOSE_MAJOR_HAZARD = "close_major_hazard"
     HAND_OVER_CASE = "hand_over_case"
     READ = "read"
+    READ_AUDIT = "read_audit"  # the audit trail: how companies are held to account
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,10 @@ _row(_A.TRANSFER, "产权置换", "transfer ownership", own=(_EA,))
 _row(_A.ENTRUST, "托管", "entrust to another company", own=(_EA,))
 _row(_A.DISPATCH, "配送出库", "dispatch a delivery", own=(_EA, _DW))
 _row(_A.CONFIRM_DELIVERY, "入户交付确认", "confirm a delivery at the door", own=(_EA, _DW))
-_row(_A.CUSTOMER_CODE, "用户确认码", "submit the customer's delivery code", own=(_EA, _DW))
+# the code proves the customer received the cylinders from the worker at the door: the
+# delivery's own worker (Principal.assigned) or its company's admin, never the platform
+_row(_A.CUSTOMER_CODE, "用户确认码", "submit the customer's delivery code", own=(_EA, _DW),
+     platform=False)
 _row(_A.OPEN_DISPATCHES, "待配送列表", "list open dispatches", own=(_EA, _DW))
 _row(_A.RETURN, "空瓶回收", "record a return", own=(_EA, _OP, _DW, _ST))
 _row(_A.CLOSE_HAZARD, "隐患整改销号", "close out a hazard", own=(_EA, _DW))
@@ -200,6 +204,7 @@ _row(_A.CLOSE_MAJOR_HAZARD, "重大隐患销号", "close out a major hazard", re
 _row(_A.HAND_OVER_CASE, "线索移交", "hand a case to another department", region=(_RG,))
 _row(_A.READ, "查询、检索、统计、导出", "read, search, statistics, exports",
      own=(_EA, _OP, _DW, _ST), region=(_IN, _RG))
+_row(_A.READ_AUDIT, "查阅审计日志", "read the audit trail", region=(_RG,))
 
 TABLE: Mapping[Action, Row] = MappingProxyType({row.action: row for row in _ROWS})
 
@@ -227,7 +232,7 @@ DEPARTMENT_TEXT: Mapping[Department, tuple[str, str]] = MappingProxyType({
 })
 
 # Every department reads, inspects, records enforcement, answers and hands over cases.
-_EVERY_DEPARTMENT = frozenset({_A.READ, _A.OWN_ACCOUNT, _A.WEBHOOK, _A.RECORD_VISIT,
+_EVERY_DEPARTMENT = frozenset({_A.READ, _A.READ_AUDIT, _A.OWN_ACCOUNT, _A.WEBHOOK, _A.RECORD_VISIT,
                                _A.RECORD_ENFORCEMENT, _A.ANSWER_REPORT, _A.HAND_OVER_CASE})
 _HAZARDS = frozenset({_A.FIX_FIVE, _A.CLOSE_MAJOR_HAZARD})
 DEPARTMENT_ACTIONS: Mapping[Department, frozenset[Action]] = MappingProxyType({

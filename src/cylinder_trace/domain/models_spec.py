@@ -95,6 +95,18 @@ def next_inspection_due(inspected_on: date, interval_years: int = 4) -> date:
     return add_years(inspected_on, interval_years)
 
 
+def latest_registered_due(manufacture_date: date, last_inspected: date | None,
+                          interval_years: int = 4) -> date:
+    """The latest next-inspection date a registration (or import) may carry, and its default.
+
+    A new cylinder's first periodic inspection is due one interval after it was made; one with
+    a recorded inspection, one interval after that (GB/T 8334, TSG 23; the interval is the
+    region's, 4 years by default). A company may record an earlier date (the one stamped on the
+    cylinder, or a stricter regional rule), never a later one: only an inspection agency's record
+    moves the due date further (services/inspections.py)."""
+    return next_inspection_due(last_inspected or manufacture_date, interval_years)
+
+
 def life_exceeded(manufacture_date: date, design_years: int | None, max_years: int,
                   last_result: str | None, last_inspected: date | None, today: date) -> bool:
     """Past the maximum life; or past the design life without a passing inspection since it."""

@@ -260,9 +260,10 @@ def create_user(session: Session, principal: Principal, data: UserCreate) -> App
 
 def list_users(session: Session, principal: Principal) -> list[AppUser]:
     query = select(AppUser).order_by(col(AppUser.username))
-    if principal.role == Role.ENTERPRISE_ADMIN:
+    scope = access.scope_of(principal.role, Action.LIST_USERS)
+    if scope == access.Scope.OWN:
         query = query.where(col(AppUser.enterprise_id) == principal.enterprise_id)
-    elif access.scope_of(principal.role, Action.LIST_USERS) != access.Scope.PLATFORM:
+    elif scope != access.Scope.PLATFORM:
         raise Forbidden("Only admins list users", reason="ROLE_NOT_ALLOWED")
     return list(session.scalars(query).all())
 

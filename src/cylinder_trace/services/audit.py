@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 from ..adapters import pii
 from ..db.scope import visible
 from ..db.tables.audit import AuditEntry
-from ..domain.errors import Forbidden
-from ..domain.principal import Principal, Role
+from ..domain.access import Action
+from ..domain.principal import Principal, require_allowed
 
 _DROP = ("password", "secret", "hash", "token", "_enc", "key")
 _KEEP = frozenset({"api_key_id", "key_id"})
@@ -57,8 +57,7 @@ def trail(session: Session, principal: Principal, *, subject_kind: str | None = 
           before_id: int | None = None, limit: int = 100) -> list[AuditEntry]:
     """Newest first. Regulators read the entries of their regions, the platform reads all;
     companies read none (the trail is how they are held to account)."""
-    if principal.role not in (Role.REGULATOR, Role.PLATFORM_ADMIN):
-        raise Forbidden("The audit trail is for regulators and the platform")
+    require_allowed(principal, Action.READ_AUDIT)  # regulators and the platform
     query = select(AuditEntry).where(visible(principal, col(AuditEntry.enterprise_id),
                                              col(AuditEntry.region_code)))
     if subject_kind:

@@ -7,19 +7,20 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, false, text
+from sqlalchemy import and_, exists, false, or_, text
 from sqlmodel import Session, col, select
 
+from ..db.scope import visible
 from ..db.tables.accounts import Enterprise
 from ..db.tables.lifecycle import RecallCampaign, RecallItem
 from ..db.tables.registry import Cylinder, CylinderEvent
 from ..domain import access
 from ..domain.access import Action
 from ..domain.errors import Conflict, CylinderHeld, Invalid, NotFound, RegulatorHold
-from ..domain.identifiers import region_covers, region_prefix
+from ..domain.identifiers import region_covers
 from ..domain.lifecycle import EventKind, Move, movement_refusals
 from ..domain.models_spec import lookup
-from ..domain.principal import ENTERPRISE_ROLES, Principal, Role, require_may
+from ..domain.principal import Principal, require_may
 from ..schemas.lifecycle import EntrustCreate, RecallCreate, RecallOut, TransferCreate
 from . import registry
 from .events import actor_of, append_event, state_of
@@ -140,8 +141,8 @@ def start_recall(session: Session, principal: Principal, body: RecallCreate) -> 
     Cylinders another open recall already holds are caught too, so that closing that one (a
     company's own, say) does not end this one's hold."""
     enterprise_id = body.enterprise_id
-    if principal.role in ENTERPRISE_ROLES:
-        enterprise_id = principal.enterprise_id
+    if access.scope_of(principal.role, Action.RECALL) == access.Scope.OWN:
+        enterprise_id = principal.enterprise_id  # a company recalls its own cylinders only
     criteria = body.criteria.model_dump(mode="json", exclude_none=True)
     campaign = RecallCampaign(ordered_by=principal.id, ordered_by_role=principal.role.value,
                               region_codes=list(principal.region_codes),
@@ -187,38 +188,32 @@ def start_recall(session: Session, principal: Principal, body: RecallCreate) -> 
     return campaign
 
 
-def _sees_recall(session: Session, principal: Principal, campaign: RecallCampaign) -> bool:
-    """Who ordered it, the company it was for, regulators of its regions — and whoever's
-    cylinders it caught (a company must act on a regulator's recall of its cylinders)."""
-    if principal.role == Role.PLATFORM_ADMIN or campaign.ordered_by == principal.id:
-        return True
-    if principal.role in ENTERPRISE_ROLES and campaign.enterprise_id == principal.enterprise_id:
-        return True
-    if any(any(r.startswith(region_prefix(mine)) for r in campaign.region_codes)
-           for mine in principal.region_codes):
-        return True
-    caught = select(col(RecallItem.cylinder_id)).where(col(RecallItem.recall_id) == campaign.id)
-    where = [col(Cylinder.id).in_(caught)]
-    scope = scope_clause(principal)
-    if scope is not None:
-        where.append(scope)
-    return session.exec(select(col(Cylinder.id)).where(*where).limit(1)).first() is not None
+def _recall_seen(principal: Principal) -> Any:
+    """The recalls a caller sees, as a WHERE condition (the one scope builder, db/scope.py): the
+    company it was for and the regions it was ordered for, as any row of theirs (``regions``:
+    any of the campaign's); and whoever's cylinders it caught (a company must act on a
+    regulator's recall of its cylinders, the regulators of their regions follow it)."""
+    caught = select(col(RecallItem.cylinder_id)).join(
+        Cylinder, col(Cylinder.id) == col(RecallItem.cylinder_id)).where(
+        col(RecallItem.recall_id) == col(RecallCampaign.id), scope_clause(principal))
+    return or_(visible(principal, col(RecallCampaign.enterprise_id), None,
+                       regions=col(RecallCampaign.region_codes)), exists(caught))
 
 
 def recall_for(session: Session, principal: Principal, recall_id: uuid.UUID) -> RecallCampaign:
-    campaign = session.get(RecallCampaign, recall_id)
+    """One campaign, by the same condition as the list (out of sight: 404)."""
+    campaign = session.exec(select(RecallCampaign).where(
+        col(RecallCampaign.id) == recall_id, _recall_seen(principal))).first()
     if campaign is None:
-        raise NotFound("No such recall")
-    if _sees_recall(session, principal, campaign):
-        return campaign
-    raise NotFound("No such recall in your scope")
+        raise NotFound("No such recall in your scope")
+    return campaign
 
 
 def list_recalls(session: Session, principal: Principal, limit: int = 200) -> list[RecallCampaign]:
-    """The campaigns the caller may see, open ones first, newest first (campaigns are few)."""
-    rows = session.exec(select(RecallCampaign).order_by(
-        col(RecallCampaign.status).desc(), col(RecallCampaign.created_at).desc()).limit(2000))
-    return [c for c in rows.all() if _sees_recall(session, principal, c)][:limit]
+    """The campaigns the caller may see, open ones first, newest first."""
+    return list(session.exec(select(RecallCampaign).where(_recall_seen(principal)).order_by(
+        col(RecallCampaign.status).desc(), col(RecallCampaign.created_at).desc(),
+        col(RecallCampaign.id)).limit(limit)).all())
 
 
 def recall_out(session: Session, campaign: RecallCampaign) -> RecallOut:
@@ -241,7 +236,7 @@ def _may_close(principal: Principal, campaign: RecallCampaign) -> bool:
         return False
     if access.side_of(campaign.ordered_by_role) != access.Side.REGULATOR:
         return True
-    if principal.role == Role.PLATFORM_ADMIN:
+    if access.scope_of(principal.role, Action.CLOSE_RECALL) == access.Scope.PLATFORM:
         return True
     return bool(campaign.region_codes) and all(
         any(region_covers(mine, theirs) for mine in principal.region_codes)

@@ -24,7 +24,7 @@ from ..domain.access import Action
 from ..domain.checklists import checklist
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..domain.lifecycle import EventKind, not_deliverable, owned_or_entrusted
-from ..domain.principal import Principal, Role, require_may
+from ..domain.principal import Principal, Role, may, require_may
 from ..domain.status import PublicStatus
 from ..schemas.lifecycle import DeliveryConfirm, DeliveryCreate, HazardClose, ReturnCreate
 from . import registry
@@ -56,7 +56,7 @@ def dispatch(session: Session, principal: Principal, body: DeliveryCreate) -> De
             worker.certificate_valid_until < today:
         problems.append(_problem("WORKER_NOT_CERTIFIED",
                                  "the delivery worker has no valid certificate"))
-    if principal.role == Role.DELIVERY_WORKER and principal.id != body.worker_id:
+    if not principal.assigned(body.worker_id):  # the row's "own" for a delivery worker
         raise Forbidden("A delivery worker dispatches only to themself")
     vehicle = session.get(Vehicle, body.vehicle_id)
     if vehicle is None or vehicle.enterprise_id != eid:
@@ -230,10 +230,8 @@ def _code_delivery(session: Session, principal: Principal, delivery_id: uuid.UUI
     its company's admin. Not a station key, an operator or a regulator: the code proves the
     customer received the cylinders from the worker at the door."""
     delivery = delivery_for(session, principal, delivery_id, for_update=True)
-    if principal.role == Role.DELIVERY_WORKER and principal.id == delivery.worker_id:
-        return delivery
-    if principal.role == Role.ENTERPRISE_ADMIN and principal.enterprise_id == \
-            delivery.enterprise_id:
+    if may(principal, Action.CUSTOMER_CODE, delivery.enterprise_id, None) and \
+            principal.assigned(delivery.worker_id):
         return delivery
     raise Forbidden("Only the delivery's worker or its company's admin enters the customer's code")
 

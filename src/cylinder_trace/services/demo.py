@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 from ..adapters.security import hash_password
 from ..db.tables.accounts import AppUser, Enterprise, Station
 from ..db.tables.agencies import Agency
+from ..domain import models_spec
 from ..domain.identifiers import credit_code_check
 from ..domain.principal import Role
 
@@ -187,6 +188,8 @@ def _demo_cylinders(
                 due = today - timedelta(days=rnd.randrange(1, 400))
             elif i % 10 == 2:  # due within 30 days
                 due = today + timedelta(days=rnd.randrange(0, 30))
+            # never past its cycle: a registration may not carry a later date
+            due = min(due, models_spec.latest_registered_due(made, inspected))
             tag = f"E280116060000{n}{i:010X}" if i % 2 == 0 else ""
             lines.append(f"{'百工钢瓶厂' if i % 3 else '华龙气瓶有限公司'},DEMO{n}{i:05d},{model},"
                          f"{made},{inspected},{max(due, inspected + timedelta(days=1))},{tag}")

@@ -113,6 +113,16 @@ def record_inspection(session: Session, principal: Principal, code: str,
     event = append_event(session, cylinder, EventKind.INSPECTED, principal, payload,
                          occurred_at=datetime.now(UTC))
     session.flush()
+    if body.result != "pass":
+        # refused at every scale from now on: the owner hears of it through the outbox, in this
+        # same transaction (as of a scrapping or a seizure)
+        notify(session, "inspection_failed", f"{cylinder.code}:{agency.id}:{body.report_number}",
+               enterprise_id=cylinder.owner_enterprise_id, region_code=cylinder.region_code,
+               title_zh=f"气瓶 {cylinder.code} 经 {agency.name} 定期检验不合格",
+               title_en=f"Cylinder {cylinder.code} failed its inspection at {agency.name}",
+               payload={"code": cylinder.code, "agency_id": str(agency.id),
+                        "inspected_on": body.inspected_on.isoformat(),
+                        "report_number": body.report_number})
     _register(session, Inspection(
         cylinder_id=cylinder.id or 0, kind="inspection", agency_id=agency.id,
         agency_name=agency.name, inspector_id=user.id, inspected_on=body.inspected_on,

@@ -25,9 +25,10 @@ from ..config import get_settings
 from ..db.scope import visible as in_scope
 from ..db.tables.accounts import Enterprise
 from ..db.tables.notifications import Notification, Webhook
+from ..domain.access import Action, Scope, scope_of
 from ..domain.errors import Forbidden, Invalid
 from ..domain.identifiers import region_prefix
-from ..domain.principal import Principal, Role
+from ..domain.principal import Principal
 from . import audit, outbound
 
 log = logging.getLogger(__name__)
@@ -163,14 +164,14 @@ def create_webhook(session: Session, principal: Principal, url: str,
                    enterprise_id: uuid.UUID | None, region_code: str | None) -> Webhook:
     """A receiver; the secret that signs its bodies is returned once."""
     outbound.check_receiver(url)
-    if principal.role == Role.ENTERPRISE_ADMIN:
+    scope = scope_of(principal.role, Action.WEBHOOK)  # the permission table's row
+    if scope == Scope.OWN:  # a company: its own enterprise's notifications
         enterprise_id, region_code = principal.enterprise_id, None
-    elif principal.role == Role.REGULATOR:
-        if not region_code or not any(region_code.startswith(region_prefix(r))
-                                      for r in principal.region_codes):
+    elif scope == Scope.REGION:
+        if not region_code or not principal.sees(None, region_code):
             raise Forbidden("A regulator subscribes to its own regions")
         enterprise_id = None
-    elif principal.role != Role.PLATFORM_ADMIN:
+    elif scope != Scope.PLATFORM:
         raise Forbidden("Webhooks are set up by admins and regulators")
     if (enterprise_id is None) == (region_code is None):
         raise Invalid("give enterprise_id or region_code", reason="ONE_AUDIENCE")

@@ -190,6 +190,16 @@ def resolve(
     if max_fill > water:  # LPG is lighter than water: more kg than litres is a typo
         raise Invalid("max_fill_kg exceeds the water capacity", field="max_fill_kg",
                       reason="MAX_FILL_TOO_HIGH")
+    latest_due = models_spec.latest_registered_due(body.manufacture_date,
+                                                   body.last_inspection_date, interval_years)
+    if body.next_inspection_due is not None and body.next_inspection_due > latest_due:
+        # a company cannot register its cylinder out of the inspection cycle
+        raise Invalid(f"next_inspection_due is after {latest_due.isoformat()}: one inspection "
+                      f"interval ({interval_years} years) after "
+                      f"{'the last inspection' if body.last_inspection_date else 'manufacture'}"
+                      "; only an inspection agency's record moves it further",
+                      field="next_inspection_due", reason="NEXT_INSPECTION_TOO_LATE",
+                      latest=latest_due.isoformat())
     values: dict[str, Any] = {
         "region_code": region_code,
         "manufacturer": body.manufacturer,
@@ -208,9 +218,7 @@ def resolve(
         "insurance_valid_until": body.insurance_valid_until,
         "last_inspection_date": body.last_inspection_date,
         "last_inspection_result": "pass" if body.last_inspection_date else None,
-        "next_inspection_due": body.next_inspection_due
-        or models_spec.next_inspection_due(body.last_inspection_date or body.manufacture_date,
-                                           interval_years),
+        "next_inspection_due": body.next_inspection_due or latest_due,
         "rfid": None,
         "external_code": None,
     }

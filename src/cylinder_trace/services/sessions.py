@@ -14,9 +14,9 @@ from ..adapters.security import hash_password, make_token, verify_password
 from ..config import get_settings
 from ..db.secrets import root_secret
 from ..db.tables.accounts import ApiKey, AppUser, Enterprise, Station, UserSession
-from ..domain.access import Action
+from ..domain.access import ACCOUNT_RULES, Action, Scope, may_lift, scope_of
 from ..domain.errors import Conflict, Forbidden, NotAuthenticated, NotFound, TooMany
-from ..domain.principal import ENTERPRISE_ROLES, Principal, Role, require_may
+from ..domain.principal import Principal, Role, require_may
 from . import audit
 
 
@@ -81,19 +81,20 @@ def _managed_user(session: Session, principal: Principal, user_id: uuid.UUID) ->
     enterprise roles (not an inspector or regulator, whose scope is regional)."""
     user = session.scalars(select(AppUser).where(col(AppUser.id) == user_id)
                            .with_for_update()).first()
-    if principal.role not in (Role.PLATFORM_ADMIN, Role.ENTERPRISE_ADMIN):
+    scope = scope_of(principal.role, Action.MANAGE_USER)  # the permission table's row
+    if scope is None:
         raise Forbidden("Only a platform admin or the user's enterprise admin may do this")
-    if user is None or (principal.role == Role.ENTERPRISE_ADMIN
-                        and user.enterprise_id != principal.enterprise_id):
+    if user is None or (scope == Scope.OWN and user.enterprise_id != principal.enterprise_id):
         raise NotFound("No such user in your scope")
-    if principal.role == Role.ENTERPRISE_ADMIN and Role(user.role) not in ENTERPRISE_ROLES:
+    if principal.role not in ACCOUNT_RULES[Role(user.role)].creators:
+        # managed by who may create it: an enterprise admin its enterprise's own staff
         raise Forbidden("An enterprise admin manages only its enterprise's own staff")
     return user
 
 
 def _may_lift(principal: Principal, disabled_by_role: str | None) -> None:
     # What a platform admin switched off, an enterprise admin cannot switch back on.
-    if disabled_by_role == Role.PLATFORM_ADMIN and principal.role != Role.PLATFORM_ADMIN:
+    if disabled_by_role is not None and not may_lift(disabled_by_role, principal.role):
         raise Forbidden("A platform admin disabled this; only a platform admin enables it",
                         reason="DISABLED_BY_PLATFORM_ADMIN")
 

@@ -17,9 +17,9 @@ from ..db.tables.accounts import AppUser, Enterprise, Station
 from ..db.tables.lifecycle import Customer
 from ..db.tables.supervision import MajorHazard, SupervisionPhoto, SupervisionVisit
 from ..domain import supervision as rules
-from ..domain.access import Action
+from ..domain.access import Action, Scope, scope_of
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
-from ..domain.principal import Principal, Role, require_allowed, require_may
+from ..domain.principal import Principal, require_allowed, require_may
 from . import audit, registry
 from .notifications import notify
 from .photos import checked_photo
@@ -46,7 +46,8 @@ def _subject(session: Session, principal: Principal, subject: rules.Subject,
             raise Invalid("Name a customer (delivery point) of this enterprise",
                           reason="SUBJECT")
         region = customer.region_code
-    principal.require_sees(None, region) if principal.role == Role.REGULATOR else None
+    if scope_of(principal.role, Action.RECORD_VISIT) == Scope.REGION:
+        principal.require_sees(None, region)  # a regulator inspects in its regions
     return enterprise, region
 
 
@@ -158,7 +159,8 @@ def add_photo(session: Session, principal: Principal, visit_id: uuid.UUID,
               data: bytes) -> SupervisionPhoto:
     require_allowed(principal, Action.RECORD_VISIT)
     visit = visit_for(session, principal, visit_id)
-    if visit.inspector_id != principal.id and principal.role != Role.PLATFORM_ADMIN:
+    if visit.inspector_id != principal.id and \
+            scope_of(principal.role, Action.RECORD_VISIT) != Scope.PLATFORM:
         raise Forbidden("Photos are added by the inspector who signed the visit",
                         reason="NOT_THE_INSPECTOR")
     count = len(photos_of(session, visit))
