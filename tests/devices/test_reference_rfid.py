@@ -58,7 +58,7 @@ def test_an_answer_of_several_frames_is_read_to_its_last_frame() -> None:
     statuses = [r.status for r in rfid_uhf.ResponseFramer().feed(frames)]
     assert statuses == [rfid_uhf.STATUS_MORE, rfid_uhf.STATUS_MORE, rfid_uhf.STATUS_DONE]
     with RfidSim(per_frame=1) as sim:
-        sim.present(EPCS)  # type: ignore[attr-defined]
+        sim.present(EPCS)
         reader = RfidReader(lambda: serial.Serial(sim.path, 57600, timeout=0.1))
         assert reader._inventory() == EPCS  # every frame's tags, not the first frame's only
         got = {read.text for read in iter(lambda: reader.read(0.5), None)}
@@ -68,15 +68,15 @@ def test_an_answer_of_several_frames_is_read_to_its_last_frame() -> None:
 
 def test_a_reader_in_active_mode_is_named_not_misread(caplog: pytest.LogCaptureFixture) -> None:
     with RfidSim() as sim:
-        sim.present(EPCS[0])  # type: ignore[attr-defined]
-        sim.active = True  # type: ignore[attr-defined]
+        sim.present(EPCS[0])
+        sim.active = True
         reader = RfidReader(lambda: serial.Serial(sim.path, 57600, timeout=0.1))
         with caplog.at_level(logging.ERROR):
             assert reader.read(0.8) is None
         assert reader.active_mode
         assert "switch it to answer mode" in caplog.text
         assert caplog.text.count("active (scan) mode") == 1  # said once, not every poll
-        sim.active = False  # type: ignore[attr-defined]
+        sim.active = False
         read = reader.read(1)
         assert read is not None and read.text == EPCS[0]
         reader.close()
