@@ -44,7 +44,7 @@ def test_rfid_reader_inventories_and_reconnects() -> None:
     sims = [RfidSim()]
     sims[0].present("E28011606000020A1B2C3D4E")
     reader = RfidReader(lambda: port(sims[-1].path), dedup_window=0.1)
-    read = reader.read(2)
+    read = reader.read(30)  # a wait that ends at the first tag: long only on a stalled machine
     assert read is not None and read.text == "E28011606000020A1B2C3D4E" and read.is_tag
     sims[0].present(None)
     assert reader.read(0.5) is None
@@ -52,7 +52,7 @@ def test_rfid_reader_inventories_and_reconnects() -> None:
     sims[0].close()
     sims.append(RfidSim())
     sims[-1].present("E2801160600002FFFFFFFFFF")
-    read = reader.read(3)
+    read = reader.read(30)
     assert read is not None and read.text == "E2801160600002FFFFFFFFFF"
     reader.close()
     sims[-1].close()
