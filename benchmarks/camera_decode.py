@@ -21,10 +21,10 @@ from _common import machine
 from cylinder_scanner import decode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test frames live in tests/
-from tests.devices.framegen import frames
+from tests.devices.framegen import Frame, frames
 
 
-def measure(name: str, fn: decode.Stage, sample: list) -> None:  # type: ignore[type-arg]
+def measure(name: str, fn: decode.Stage, sample: list[Frame]) -> None:
     hits = 0
     started = time.perf_counter()
     for f in sample:

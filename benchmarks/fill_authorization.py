@@ -175,7 +175,8 @@ def profile_top(proc: subprocess.Popen[bytes], n: int = 12) -> str:
     module (self time, so the shares add up to 100 %), and the inclusive share of the
     request-path frames worth naming (route matching, middleware, logging, metrics, JSON)."""
     proc.wait(timeout=60)
-    out = Path(proc.args[-1])  # type: ignore[index]
+    assert isinstance(proc.args, list)  # as profiled() starts it: py-spy ... -o <out>
+    out = Path(proc.args[-1])
     by_module: Counter[str] = Counter()
     by_function: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
@@ -247,7 +248,7 @@ def main() -> None:
     print(flush_ms())
 
     with fresh_database() as url, served(url, args.workers) as base, \
-            bare_floor(workers) as floor:
+            bare_floor(workers) as floor_base:
         DATABASE.append(str(make_url(url).database))
         headers = admin_headers(url, base)
         eid, key = licensed_station(base, headers, 3)
@@ -264,7 +265,7 @@ def main() -> None:
         probe = httpx.post(f"{base}/api/v1/fill-authorizations", headers={"X-API-Key": key},
                            json={"scan": labels[0]}).json()
         assert probe["decision"] == "allow", probe
-        targets = {"bare floor": f"{floor}/echo", "our echo": f"{base}/api/v1/echo",
+        targets = {"bare floor": f"{floor_base}/echo", "our echo": f"{base}/api/v1/echo",
                    "authorizations": f"{base}/api/v1/fill-authorizations"}
         results: dict[str, list[Run]] = {k: [] for k in targets}
         with tempfile.TemporaryDirectory() as tmp:

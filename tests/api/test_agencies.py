@@ -290,8 +290,9 @@ def test_agencies_are_made_by_the_platform_admin_and_inspectors_belong_to_one(
     world: Any, co: dict[str, Any]
 ) -> None:
     regulator = world.user("regulator", region_codes=["500000"])["headers"]
-    body = {"name": "检验所", "credit_code": credit_code(990001), "region_code": "500000",
-            "approval": {"number": "TS7-1", "valid_until": _d(365)}}
+    body: dict[str, Any] = {"name": "检验所", "credit_code": credit_code(990001),
+                            "region_code": "500000",
+                            "approval": {"number": "TS7-1", "valid_until": _d(365)}}
     for who in (co["admin"]["headers"], regulator):
         assert assert_problem(world.client.post("/api/v1/agencies", headers=who, json=body),
                               403)["reason"] == "ROLE_NOT_ALLOWED"

@@ -86,7 +86,7 @@ def test_each_deny_reason_end_to_end(world: Any, site: Any) -> None:
     # the tag alone, or the raw code confirmed by its own tag, is enough
     assert ask(world, k1, rfid="e280 1160 6000 020a 1b2c 3d4e")["decision"] == "allow"
     assert ask(world, k1, tagged["code"], rfid="E28011606000020A1B2C3D4E")["decision"] == "allow"
-    cases = {
+    cases: dict[str, dict[str, Any]] = {
         "INSPECTION_OVERDUE": dict(GOOD, manufacture_date="2020-01-01",
                                    next_inspection_due="2025-01-01",
                                    last_inspection_date="2022-06-01"),

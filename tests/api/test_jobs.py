@@ -39,6 +39,13 @@ def years_ago(years: int, offset: int = 0) -> str:
     return (then + timedelta(days=offset)).isoformat()
 
 
+def job_result(name: str, now: datetime) -> dict[str, Any]:
+    """What one run of the job returned (a run that failed returns nothing)."""
+    run = run_job(name, now=now)
+    assert run.result is not None, (run.status, run.error)
+    return run.result
+
+
 def notes(kind: str) -> list[dict[str, Any]]:
     with get_engine().connect() as conn:
         rows = conn.execute(text("SELECT enterprise_id::text, region_code, payload FROM "
@@ -60,8 +67,7 @@ def test_inspection_digest_once_per_enterprise_and_day(world: Any) -> None:
     assert {i["overdue"] for i in note["payload"]["items"]} == {True, False}
     assert run_job("inspection_digest", now=NOON + timedelta(hours=3)).result == {
         "cylinders": 2, "notifications": 0}
-    assert run_job("inspection_digest", now=NOON + timedelta(days=1)).result[
-        "notifications"] == 1
+    assert job_result("inspection_digest", NOON + timedelta(days=1))["notifications"] == 1
     # a regulator of the region sees it; another enterprise does not
     reg = world.user("regulator", region_codes=["500000"])
     seen = world.client.get("/api/v1/notifications", headers=reg["headers"]).json()
@@ -163,7 +169,7 @@ def _due_digest(world: Any, hook_url: str) -> tuple[dict[str, Any], str]:
     assert r.status_code == 201, r.text
     world.cylinder(e["id"], manufacture_date=years_ago(6), last_inspection_date=years_ago(2),
                    next_inspection_due=day(-5))
-    assert run_job("inspection_digest", now=NOON).result["notifications"] == 1
+    assert job_result("inspection_digest", NOON)["notifications"] == 1
     return e, r.json()["secret"]
 
 
@@ -182,7 +188,7 @@ def test_delivery_is_signed_and_a_crash_after_sending_is_deduplicated(
     assert len(receiver.received) == 2 and len(receiver.unique_ids) == 1
     body, signature = receiver.signatures[-1]
     assert signature == "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    assert run_job("deliver_notifications", now=NOON).result["delivered"] == 0
+    assert job_result("deliver_notifications", NOON)["delivered"] == 0
 
 
 def test_failed_deliveries_back_off_then_dead_letter(world: Any) -> None:
@@ -192,7 +198,7 @@ def test_failed_deliveries_back_off_then_dead_letter(world: Any) -> None:
         now = NOON
         results = []
         for _ in range(12):
-            results.append(run_job("deliver_notifications", now=now).result)
+            results.append(job_result("deliver_notifications", now))
             now += timedelta(days=1)
         assert results[0] == {"delivered": 0, "retry": 1, "dead": 0}
         assert sum(r["dead"] for r in results) == 1
@@ -202,7 +208,7 @@ def test_failed_deliveries_back_off_then_dead_letter(world: Any) -> None:
                 "SELECT status, attempts, last_error FROM notification_delivery")).one()
         assert (status, attempts, error) == ("dead", 8, "HTTP 500")
         # backoff: right after a failure nothing is due
-        assert run_job("deliver_notifications", now=now).result["retry"] == 0
+        assert job_result("deliver_notifications", now)["retry"] == 0
     finally:
         failing.server.shutdown()
 

@@ -444,6 +444,7 @@ def test_every_writing_route_declares_its_action(app: Any) -> None:
     missing = []
     routes = api_routes(app.routes)
     for route in routes:
+        assert route.methods is not None  # an APIRoute always has its methods
         for method in route.methods & WRITES:
             if (method, route.path) not in PUBLIC_WRITES | PAGE_FORMS and declared(route) is None:
                 missing.append(f"{method} {route.path}")
@@ -477,6 +478,7 @@ def test_each_route_refuses_the_roles_its_row_leaves_out(world: Any, app: Any,
         if action is None or route.path == "/api/v1/auth/logout":  # it would end `who`'s session
             continue
         path = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), route.path)
+        assert route.methods is not None
         for method in sorted(route.methods - {"HEAD"}):
             r = world.client.request(method, path, headers=who, json={})
             reason = r.json().get("reason") if r.headers.get("content-type", "").startswith(
@@ -548,7 +550,8 @@ def test_seizures_and_recalls_from_before_keep_their_takers_side(database_url: s
         command.downgrade(cfg, str(mine.down_revision))
         command.upgrade(cfg, "heads")
         with engine.connect() as conn:
-            got = dict(conn.execute(text("SELECT id, seized_by FROM cylinder")).all())
+            got: dict[int, str | None] = dict(conn.execute(text(
+                "SELECT id, seized_by FROM cylinder")).all())
             recall_role = conn.execute(text("SELECT ordered_by_role FROM recall_campaign")
                                        ).scalar()
         engine.dispose()

@@ -96,7 +96,7 @@ def test_sigkill_mid_load_loses_nothing_acknowledged(world: Any, database_url: s
                 if r.status_code == 201:
                     acknowledged.append(auth_id)
         with get_engine().connect() as conn:
-            rows = dict(conn.execute(text(
+            rows: dict[str, int] = dict(conn.execute(text(
                 "SELECT authorization_id::text, count(*) FROM fill GROUP BY 1")).all())
             used = conn.execute(text(
                 "SELECT count(*) FROM fill_authorization WHERE status = 'used'")).scalar()

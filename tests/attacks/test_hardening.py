@@ -19,7 +19,7 @@ from sqlalchemy import text
 from cylinder_trace.config import get_settings
 from cylinder_trace.db.engine import get_engine
 from tests.api.test_health_and_errors import assert_problem
-from tests.api.test_jobs import Receiver
+from tests.api.test_jobs import Receiver, job_result
 from tests.api.test_lifecycle import co, customer, full_cylinder  # noqa: F401 (fixture)
 from tests.factories import GOOD, PASSWORD
 
@@ -377,7 +377,7 @@ def test_a_job_at_an_injected_clock_delivers_what_it_wrote(world: Any, receiver:
     world.cylinder(e["id"], manufacture_date=days_ago(6 * 365), last_inspection_date=days_ago(
         4 * 365 - 30), next_inspection_due=days_ago(60))  # overdue then and now
     clock = datetime.now(UTC) - timedelta(days=40)
-    assert run_job("inspection_digest", now=clock).result["notifications"] == 1
+    assert job_result("inspection_digest", clock)["notifications"] == 1
     assert run_job("deliver_notifications", now=clock).result == {
         "delivered": 1, "retry": 0, "dead": 0}
     assert [n["kind"] for n in receiver.received] == ["inspection_due"]

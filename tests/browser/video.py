@@ -16,7 +16,7 @@ def label_frame(text: str, size: tuple[int, int] = (640, 480), shift: int = 0) -
     qr.add_data(text)
     img = qr.make_image(fill_color="black", back_color="white").convert("RGB")
     side = min(300, size[1] - 80)
-    img = img.resize((side, side), Image.NEAREST)
+    img = img.resize((side, side), Image.Resampling.NEAREST)
     x, y = (size[0] - side) // 2 + shift, (size[1] - side) // 2
     draw.rectangle([x - 20, y - 20, x + side + 20, y + side + 40], fill=(250, 250, 250))
     frame.paste(img, (x, y))
@@ -34,6 +34,6 @@ def write_y4m(path: Path, text: str, seconds: float = 2.0, fps: int = 15,
             y, cb, cr = ycc.split()
             out.write(b"FRAME\n")
             out.write(y.tobytes())
-            out.write(cb.resize((w // 2, h // 2), Image.BILINEAR).tobytes())
-            out.write(cr.resize((w // 2, h // 2), Image.BILINEAR).tobytes())
+            out.write(cb.resize((w // 2, h // 2), Image.Resampling.BILINEAR).tobytes())
+            out.write(cr.resize((w // 2, h // 2), Image.Resampling.BILINEAR).tobytes())
     return path

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from typing import TypedDict
 from uuid import UUID
 
 from ct_client import AuthenticatedClient, Client
@@ -68,7 +69,20 @@ def cylinder(admin: AuthenticatedClient, owner: UUID, serial: str,
     return made
 
 
-def run(base_url: str, username: str, password: str, credit_code: str) -> dict[str, object]:
+class Seen(TypedDict):
+    """What the scenario hands back to the test, each as the generated client types it."""
+
+    conflict: Problem
+    validation: Problem
+    history_kinds: list[str]
+    pages: int
+    epcis: EpcisDocument
+    report: ImportReport
+    fill: FillOut
+    refused: FillAuthorizationOut
+
+
+def run(base_url: str, username: str, password: str, credit_code: str) -> Seen:
     """Everything an integrator does first; returns what the test checks further."""
     bad = login.sync_detailed(client=Client(base_url=base_url),
                               body=BodyLogin(username=username, password=password + "x"))

@@ -55,11 +55,13 @@ def test_the_cascade_keeps_its_lead_over_raw_zxing_on_the_blackbox_samples() -> 
 def test_the_camera_labels_a_gs1_qr_q3_with_the_raw_element_string() -> None:
     image = SAMPLES / "qrcode-2" / "gs1-figure-4.15.1-2.png"
     grey = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+    assert grey is not None, image
     read = CameraSource(iter([grey])).read(1)
     assert read is not None and read.symbology == "]Q3"
     assert read.text == image.with_suffix(".txt").read_bytes().decode()  # GS, not "(01)…"
     assert "\x1d" in read.text and not read.text.startswith("(")
     plain = cv2.imread(str(SAMPLES / "qrcode-2" / "1.png"), cv2.IMREAD_GRAYSCALE)
+    assert plain is not None
     other = CameraSource(iter([plain])).read(1)
     assert other is not None and other.symbology == "]Q1"
 

@@ -130,7 +130,7 @@ def test_our_simulator_answers_as_pymodbus_does(pymodbus_server: FdPort) -> None
         try:
             for request in REQUESTS:
                 theirs = exchange(pymodbus_server, request)
-                mine = exchange(ours, request)  # type: ignore[arg-type]
+                mine = exchange(ours, request)
                 assert theirs and mine == theirs, (request.hex(), mine.hex(), theirs.hex())
         finally:
             ours.close()

@@ -53,12 +53,12 @@ def port(path: str) -> serial.Serial:
 
 def test_a_streaming_indicator_is_read_from_the_next_line_boundary() -> None:
     with ScaleSim(14.852) as sim:
-        sim.streaming = True  # type: ignore[attr-defined]
+        sim.streaming = True
         scale = MtSicsScale(port(sim.path))
         for _ in range(3):
             w = scale.read_weight()
             assert w.kg == pytest.approx(14.852) and w.stable
-        sim.answer = b"ES\r\n"  # type: ignore[attr-defined]
+        sim.answer = b"ES\r\n"
         with pytest.raises(DeviceError, match="syntax error"):
             scale.read_weight()  # a whole error line after the tail is still an error
         scale.close()

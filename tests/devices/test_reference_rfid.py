@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -58,25 +59,47 @@ def test_an_answer_of_several_frames_is_read_to_its_last_frame() -> None:
     statuses = [r.status for r in rfid_uhf.ResponseFramer().feed(frames)]
     assert statuses == [rfid_uhf.STATUS_MORE, rfid_uhf.STATUS_MORE, rfid_uhf.STATUS_DONE]
     with RfidSim(per_frame=1) as sim:
-        sim.present(EPCS)  # type: ignore[attr-defined]
-        reader = RfidReader(lambda: serial.Serial(sim.path, 57600, timeout=0.1))
+        sim.present(EPCS)
+        # Waits that end when the answer is in, long enough for a machine under load: a stalled
+        # process must not cut an answer short (0.3 s) or let a tag's dedup window (2 s) lapse.
+        reader = RfidReader(lambda: serial.Serial(sim.path, 57600, timeout=0.1),
+                            answer_timeout=10, dedup_window=600)
         assert reader._inventory() == EPCS  # every frame's tags, not the first frame's only
         got = {read.text for read in iter(lambda: reader.read(0.5), None)}
         assert got == set(EPCS)
         reader.close()
 
 
-def test_a_reader_in_active_mode_is_named_not_misread(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_reader_in_active_mode_is_named_not_misread(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with RfidSim() as sim:
-        sim.present(EPCS[0])  # type: ignore[attr-defined]
-        sim.active = True  # type: ignore[attr-defined]
+        sim.present(EPCS[0])
+        sim.active = True
         reader = RfidReader(lambda: serial.Serial(sim.path, 57600, timeout=0.1))
+        reports = 0  # pushed reports the reader has taken for what they are
+        named = reader._in_active_mode
+
+        def counted() -> None:
+            nonlocal reports
+            reports += 1
+            named()
+
+        monkeypatch.setattr(reader, "_in_active_mode", counted)
+        # Poll until two polls have each met a pushed report, not for a fixed time: a report
+        # comes 50 ms after the sim's port goes quiet, so a stalled process can see none in
+        # 0.8 s. Every poll reads nothing: a pushed report is never taken as a tag.
+        polls_with_reports, deadline = 0, time.monotonic() + 30
         with caplog.at_level(logging.ERROR):
-            assert reader.read(0.8) is None
+            while polls_with_reports < 2:
+                assert time.monotonic() < deadline, f"{reports} pushed reports seen in 30 s"
+                before = reports
+                assert reader.read(0.4) is None
+                polls_with_reports += reports > before
         assert reader.active_mode
         assert "switch it to answer mode" in caplog.text
         assert caplog.text.count("active (scan) mode") == 1  # said once, not every poll
-        sim.active = False  # type: ignore[attr-defined]
-        read = reader.read(1)
+        sim.active = False
+        read = reader.read(30)  # ends at the first answer
         assert read is not None and read.text == EPCS[0]
         reader.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -23,7 +24,13 @@ AGENCY = AgencyFacts("500000", Licence("valid", date(2024, 1, 1), date(2028, 12,
 GOOD = InspectorFacts(AGENCY, certificate_valid_until=date(2027, 1, 1))
 
 
-def approval(**kw: object) -> InspectorFacts:
+class ApprovalChange(TypedDict, total=False):
+    status: str | None
+    valid_from: date | None
+    valid_until: date | None
+
+
+def approval(**kw: Unpack[ApprovalChange]) -> InspectorFacts:
     return replace(GOOD, agency=replace(AGENCY, approval=replace(AGENCY.approval, **kw)))
 
 

@@ -68,8 +68,9 @@ def test_a_registered_due_date_is_one_interval_after_manufacture_or_inspection()
 
 
 def test_region_policy_longest_prefix_wins() -> None:
-    policies = {"50": {"inspection_interval_years": 3}, "5001": {"require_smart_valve": True},
-                "44": {"unknown_knob": 1}}
+    policies: dict[str, dict[str, object]] = {
+        "50": {"inspection_interval_years": 3}, "5001": {"require_smart_valve": True},
+        "44": {"unknown_knob": 1}}
     assert policy_for("500103", policies) == RegionPolicy(require_smart_valve=True)
     assert policy_for("500230", policies).inspection_interval_years == 3
     assert policy_for("440106", policies) == RegionPolicy()

@@ -6,6 +6,7 @@ import os
 import select
 import threading
 import tty
+from typing import Self
 
 
 class PtySim:
@@ -57,7 +58,7 @@ class PtySim:
             except OSError:
                 pass
 
-    def __enter__(self) -> PtySim:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
