@@ -42,6 +42,7 @@ from pathlib import Path
 import httpx
 import psycopg
 from _common import (
+    JOBS_GIVEN,
     ROOT,
     SERVERS,
     admin_headers,
@@ -50,6 +51,7 @@ from _common import (
     flush_ms,
     free_port,
     fresh_database,
+    jobs_pids,
     licensed_station,
     machine,
     served,
@@ -122,6 +124,8 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> Run:
     else runs. Prints the cores the workers, wrk and the whole machine used meanwhile."""
     server = SERVERS.get(url.split("/api/")[0].removesuffix("/echo"))
     pids = worker_pids(server) if server else []
+    jobs = jobs_pids(server) if server else []
+    jobs_ticks = cpu_ticks(jobs)
     backends = backends_of(DATABASE[0]) if DATABASE else []
     ticks, busy, wrk_before = cpu_ticks(pids), _machine_busy(), resource.getrusage(
         resource.RUSAGE_CHILDREN)
@@ -146,10 +150,12 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> Run:
     worker_s = (cpu_ticks(pids) - ticks) / hz
     pg_s = (cpu_ticks(backends) - pg_ticks) / hz
     machine_cores = (now_busy[0] - busy[0]) / max(now_busy[1] - busy[1], 1) * (os.cpu_count() or 1)
+    jobs_s = (cpu_ticks(jobs) - jobs_ticks) / hz
     if duration > 5:
-        print(f"  {url}: {len(pids)} worker(s) used {worker_s / seconds:.2f} "
-              f"cores, wrk {used / seconds:.2f}, the machine {machine_cores:.2f} of "
-              f"{os.cpu_count()}")
+        print(f"  {url}: {len(pids)} worker(s) used {worker_s / seconds:.2f} cores"
+              + (f", the jobs process {jobs_s / seconds:.2f}" if jobs else "")
+              + f", wrk {used / seconds:.2f}, the machine {machine_cores:.2f} of "
+              f"{os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         print(f"  warning: {errors.group(1)} non-2xx responses from {url}")
@@ -240,10 +246,14 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk (make bench installs it as root)")
     os.environ["CYLINDER_TRACE_BENCH_ECHO"] = "true"
+    if not JOBS_GIVEN:  # serve as a user starts it: its scheduled jobs on
+        os.environ["CYLINDER_TRACE_SCHEDULER_ENABLED"] = "true"
+    jobs_on = os.environ["CYLINDER_TRACE_SCHEDULER_ENABLED"].lower() in ("1", "true", "yes")
     os.environ["CYLINDER_TRACE_AUTHORIZATION_TTL_SECONDS"] = "3600"
     workers = args.workers or os.cpu_count() or 1
     print(f"machine: {machine()}; {workers} worker(s) each, wrk -t2 -c{args.connections}, "
-          f"{args.duration} s a run")
+          f"{args.duration} s a run; scheduled jobs {'on' if jobs_on else 'off'}; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(flush_ms())
 
     with fresh_database() as url, served(url, args.workers) as base, \
