@@ -64,6 +64,12 @@ CylinderHeld = _error("CylinderHeld", 409, "CYLINDER_HELD",
                       "气瓶已被查封或召回，不得流转")
 
 
+def problem_for(exc: DomainError) -> JSONResponse:
+    """The problem+json answer of a domain error (what its exception handler sends)."""
+    return problem(exc.status, exc.code, exc.title_en, exc.detail, title_zh=exc.title_zh,
+                   **exc.extra)
+
+
 def problem(
     status: int, code: str, title: str, detail: str, *, title_zh: str = "", **extra: Any
 ) -> JSONResponse:
@@ -95,9 +101,7 @@ _HTTP_CODES = {
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(
-            exc.status, exc.code, exc.title_en, exc.detail, title_zh=exc.title_zh, **exc.extra
-        )
+        return problem_for(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
