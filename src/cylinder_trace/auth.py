@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from .config import get_settings
@@ -57,15 +58,11 @@ def principal_for_token(session: SessionDep, token: str) -> Principal:
         user_id, session_id = uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["jti"]))
     except (KeyError, ValueError) as exc:
         raise NotAuthenticated("The bearer token is invalid") from exc
-    row = session.execute(
-        select(AppUser, col(UserSession.ended_at), col(UserSession.ended_reason),
-               col(UserSession.expires_at))
-        .join(UserSession, col(UserSession.user_id) == col(AppUser.id))
-        .where(col(UserSession.id) == session_id, col(AppUser.id) == user_id)
-    ).first()
-    if row is None:
+    user = session.connection().execute(
+        _principal_sql(), {"session_id": session_id, "user_id": user_id}).first()
+    if user is None:
         raise NotAuthenticated("The bearer token names no session")
-    user, ended_at, ended_reason, expires_at = row
+    ended_at, ended_reason, expires_at = user.ended_at, user.ended_reason, user.expires_at
     if not user.active:
         raise AccountDisabled("The account is disabled")
     if ended_at is not None:
@@ -83,6 +80,19 @@ def principal_for_token(session: SessionDep, token: str) -> Principal:
         department=user.department,
         extra={"session_id": str(session_id)},
     )
+
+
+@lru_cache(maxsize=1)
+def _principal_sql() -> Any:
+    """The user a session names and the session's state, in one Core statement built once: the
+    columns a principal is made of, not the ORM entity (building and tracking an AppUser, and
+    the query anew, on every request cost more than the query: docs/performance.md)."""
+    u, s = AppUser.__table__.c, UserSession.__table__.c  # type: ignore[attr-defined]
+    return (select(u.id, u.role, u.enterprise_id, u.region_codes, u.username, u.department,
+                   u.active, s.ended_at, s.ended_reason, s.expires_at)
+            .join_from(AppUser.__table__, UserSession.__table__,  # type: ignore[attr-defined]
+                       s.user_id == u.id)
+            .where(s.id == bindparam("session_id"), u.id == bindparam("user_id")))
 
 
 def principal_for_api_key(session: SessionDep, key: str) -> Principal:

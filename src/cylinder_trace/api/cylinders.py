@@ -156,11 +156,11 @@ def get_history(
     cursor: str | None = Query(default=None, max_length=200),
 ) -> HistoryPage:
     """The cylinder's events, newest first; `next_cursor` fetches the next page."""
-    cylinder = registry.cylinder_for(session, principal, code)
-    rows, next_cursor = history_page(session, cylinder.id or 0, kinds=kind, limit=limit,
+    cylinder = registry.cylinder_ref(session, principal, code)  # a Core row: id, code, scope
+    rows, next_cursor = history_page(session, cylinder.id, kinds=kind, limit=limit,
                                      cursor=cursor)
     items = [EventOut.model_validate(e, from_attributes=True) for e in rows]
-    return HistoryPage(code=cylinder.code, chain_head=chain_head(session, cylinder.id or 0),
+    return HistoryPage(code=cylinder.code, chain_head=chain_head(session, cylinder.id),
                        items=items, next_cursor=next_cursor)
 
 
