@@ -26,6 +26,7 @@ os.environ.setdefault("CYLINDER_TRACE_SECRET_KEY", "benchmark-secret-key")
 JOBS_GIVEN = "CYLINDER_TRACE_SCHEDULER_ENABLED" in os.environ
 os.environ.setdefault("CYLINDER_TRACE_SCHEDULER_ENABLED", "false")
 os.environ.setdefault("CYLINDER_TRACE_DATA_DIR", str(ROOT / ".data" / "bench"))
+LOG_LEVEL_GIVEN = "CYLINDER_TRACE_LOG_LEVEL" in os.environ
 os.environ.setdefault("CYLINDER_TRACE_LOG_LEVEL", "WARNING")
 
 ADMIN_PASSWORD = "benchmark-password"

@@ -43,6 +43,7 @@ import httpx
 import psycopg
 from _common import (
     JOBS_GIVEN,
+    LOG_LEVEL_GIVEN,
     ROOT,
     SERVERS,
     admin_headers,
@@ -248,11 +249,14 @@ def main() -> None:
     os.environ["CYLINDER_TRACE_BENCH_ECHO"] = "true"
     if not JOBS_GIVEN:  # serve as a user starts it: its scheduled jobs on
         os.environ["CYLINDER_TRACE_SCHEDULER_ENABLED"] = "true"
+    if not LOG_LEVEL_GIVEN:  # ... and its access line for every request (INFO)
+        os.environ.pop("CYLINDER_TRACE_LOG_LEVEL")
     jobs_on = os.environ["CYLINDER_TRACE_SCHEDULER_ENABLED"].lower() in ("1", "true", "yes")
     os.environ["CYLINDER_TRACE_AUTHORIZATION_TTL_SECONDS"] = "3600"
     workers = args.workers or os.cpu_count() or 1
     print(f"machine: {machine()}; {workers} worker(s) each, wrk -t2 -c{args.connections}, "
-          f"{args.duration} s a run; scheduled jobs {'on' if jobs_on else 'off'}; "
+          f"{args.duration} s a run; scheduled jobs {'on' if jobs_on else 'off'}, log level "
+          f"{os.environ.get('CYLINDER_TRACE_LOG_LEVEL', 'INFO (serve default)')}; "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(flush_ms())
 
