@@ -113,6 +113,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     # path (POST /fill-authorizations) goes first, not after ~90 others (its router has no
     # path parameters, so it shadows nothing).
     app.include_router(fills.router)
+    app.include_router(cylinders.reads)  # the history page: GET only, shadows nothing
     app.include_router(admin.router)
     app.include_router(audit.router)
     app.include_router(campaign.router)

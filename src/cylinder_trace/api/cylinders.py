@@ -31,6 +31,9 @@ from ..services.history import chain_head, history_page
 from ..services.search import CylinderQuery, search
 
 router = APIRouter(prefix="/api/v1", tags=["cylinders"])
+# The history page, included ahead of the ~90 routes of the other routers (matched in order:
+# scanning them was a sixth of the page's CPU); its path shadows none of theirs.
+reads = APIRouter(prefix="/api/v1", tags=["cylinders"])
 
 
 def cylinder_out(c: Cylinder) -> CylinderOut:
@@ -146,7 +149,7 @@ def get_cylinder(code: str, session: SessionDep, principal: CurrentPrincipal) ->
     return cylinder_out(registry.cylinder_for(session, principal, code))
 
 
-@router.get("/cylinders/{code}/history", response_model=HistoryPage)
+@reads.get("/cylinders/{code}/history", response_model=HistoryPage)
 def get_history(
     code: str,
     session: SessionDep,
