@@ -14,12 +14,24 @@ back, so the ratios compare figures taken minutes apart on the same machine; wit
 prints every round and the best. Goal (issue 20): authorizations >= 33 % of the bare floor,
 p99 <= 25 ms and <= 3x the floor's p99.
 
-Profiling (py-spy, `pip install py-spy`, as root or with ptrace allowed): `--profile` samples one
-worker during each measured run and prints the top entries (inclusive share of the samples, our
-code and the libraries it calls). By hand, while a run is under way:
-    py-spy top --pid <worker pid>
-    py-spy record --nonblocking --duration 10 --format speedscope -o fill.json --pid <worker pid>
-(the worker pids are the `multiprocessing.spawn` children of the `cylinder-trace serve` process).
+`serve` runs as a user starts it: its scheduled jobs on (in their own process, whose CPU is
+printed) and its access line for every request (log level INFO); set
+CYLINDER_TRACE_SCHEDULER_ENABLED / CYLINDER_TRACE_LOG_LEVEL to measure otherwise. The 1-minute
+load is printed beside each run: on a shared machine, measure when it is below ~0.7.
+
+Profiling (py-spy: `.venv/bin/pip install py-spy`; as root or with ptrace allowed): `--profile`
+samples one worker during each measured run and prints the top entries (self time by module and
+by function, and the inclusive share of the request-path frames worth naming). By hand, while a
+run is under way:
+    .venv/bin/py-spy top --pid <worker pid>
+    .venv/bin/py-spy record --nonblocking --gil --rate 250 --duration 10 --format raw \
+        -o fill.txt --pid <worker pid>
+`--profile` and `--gil` sample only the thread holding the GIL: the Python CPU, without the
+time a worker spends preempted by PostgreSQL or wrk on a busy machine (which plain sampling
+counts, in `RequestResponseCycle.send` and psycopg's `_send_query_prepared`). `--format
+speedscope` gives a flame graph instead. The worker pids are the `multiprocessing.spawn`
+children of the `cylinder-trace serve` process; its `worker --parent` child is the scheduled
+jobs' process.
 """
 
 from __future__ import annotations
@@ -172,7 +184,9 @@ def profiled(base: str, seconds: int) -> subprocess.Popen[bytes] | None:
         return None
     pid = worker_pids(SERVERS[base])[0]
     out = Path(tempfile.gettempdir()) / f"ct-profile-{pid}.txt"
-    return subprocess.Popen([spy, "record", "--nonblocking", "--format", "raw", "--rate", "200",
+    # (--gil: the Python CPU, not the time the worker waits preempted on a busy machine)
+    return subprocess.Popen([spy, "record", "--nonblocking", "--gil", "--format", "raw",
+                             "--rate", "200",
                              "--duration", str(seconds), "--pid", str(pid), "-o", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
