@@ -21,8 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 os.environ.setdefault("CYLINDER_TRACE_SECRET_KEY", "benchmark-secret-key")
+# (the scheduled jobs are off in the benchmarks unless asked for, or unless a benchmark starts
+# `serve` as a user does: fill_authorization.py)
+JOBS_GIVEN = "CYLINDER_TRACE_SCHEDULER_ENABLED" in os.environ
 os.environ.setdefault("CYLINDER_TRACE_SCHEDULER_ENABLED", "false")
 os.environ.setdefault("CYLINDER_TRACE_DATA_DIR", str(ROOT / ".data" / "bench"))
+LOG_LEVEL_GIVEN = "CYLINDER_TRACE_LOG_LEVEL" in os.environ
 os.environ.setdefault("CYLINDER_TRACE_LOG_LEVEL", "WARNING")
 
 ADMIN_PASSWORD = "benchmark-password"
@@ -151,6 +155,19 @@ def worker_pids(pid: int) -> list[int]:
             if b"spawn_main" in cmdline:
                 kids.append(int(stat.parent.name))
     return sorted(kids) or [pid]
+
+
+def jobs_pids(pid: int) -> list[int]:
+    """The scheduled jobs' process `serve` starts beside its workers (`worker --parent`)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and b"--parent" in (stat.parent / "cmdline").read_bytes():
+                found.append(int(stat.parent.name))
+        except OSError:
+            continue
+    return found
 
 
 def admin_headers(url: str, base: str) -> dict[str, str]:

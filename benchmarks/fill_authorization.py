@@ -14,12 +14,24 @@ back, so the ratios compare figures taken minutes apart on the same machine; wit
 prints every round and the best. Goal (issue 20): authorizations >= 33 % of the bare floor,
 p99 <= 25 ms and <= 3x the floor's p99.
 
-Profiling (py-spy, `pip install py-spy`, as root or with ptrace allowed): `--profile` samples one
-worker during each measured run and prints the top entries (inclusive share of the samples, our
-code and the libraries it calls). By hand, while a run is under way:
-    py-spy top --pid <worker pid>
-    py-spy record --nonblocking --duration 10 --format speedscope -o fill.json --pid <worker pid>
-(the worker pids are the `multiprocessing.spawn` children of the `cylinder-trace serve` process).
+`serve` runs as a user starts it: its scheduled jobs on (in their own process, whose CPU is
+printed) and its access line for every request (log level INFO); set
+CYLINDER_TRACE_SCHEDULER_ENABLED / CYLINDER_TRACE_LOG_LEVEL to measure otherwise. The 1-minute
+load is printed beside each run: on a shared machine, measure when it is below ~0.7.
+
+Profiling (py-spy: `.venv/bin/pip install py-spy`; as root or with ptrace allowed): `--profile`
+samples one worker during each measured run and prints the top entries (self time by module and
+by function, and the inclusive share of the request-path frames worth naming). By hand, while a
+run is under way:
+    .venv/bin/py-spy top --pid <worker pid>
+    .venv/bin/py-spy record --nonblocking --gil --rate 250 --duration 10 --format raw \
+        -o fill.txt --pid <worker pid>
+`--profile` and `--gil` sample only the thread holding the GIL: the Python CPU, without the
+time a worker spends preempted by PostgreSQL or wrk on a busy machine (which plain sampling
+counts, in `RequestResponseCycle.send` and psycopg's `_send_query_prepared`). `--format
+speedscope` gives a flame graph instead. The worker pids are the `multiprocessing.spawn`
+children of the `cylinder-trace serve` process; its `worker --parent` child is the scheduled
+jobs' process.
 """
 
 from __future__ import annotations
@@ -42,6 +54,8 @@ from pathlib import Path
 import httpx
 import psycopg
 from _common import (
+    JOBS_GIVEN,
+    LOG_LEVEL_GIVEN,
     ROOT,
     SERVERS,
     admin_headers,
@@ -50,6 +64,7 @@ from _common import (
     flush_ms,
     free_port,
     fresh_database,
+    jobs_pids,
     licensed_station,
     machine,
     served,
@@ -122,6 +137,8 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> Run:
     else runs. Prints the cores the workers, wrk and the whole machine used meanwhile."""
     server = SERVERS.get(url.split("/api/")[0].removesuffix("/echo"))
     pids = worker_pids(server) if server else []
+    jobs = jobs_pids(server) if server else []
+    jobs_ticks = cpu_ticks(jobs)
     backends = backends_of(DATABASE[0]) if DATABASE else []
     ticks, busy, wrk_before = cpu_ticks(pids), _machine_busy(), resource.getrusage(
         resource.RUSAGE_CHILDREN)
@@ -146,10 +163,12 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> Run:
     worker_s = (cpu_ticks(pids) - ticks) / hz
     pg_s = (cpu_ticks(backends) - pg_ticks) / hz
     machine_cores = (now_busy[0] - busy[0]) / max(now_busy[1] - busy[1], 1) * (os.cpu_count() or 1)
+    jobs_s = (cpu_ticks(jobs) - jobs_ticks) / hz
     if duration > 5:
-        print(f"  {url}: {len(pids)} worker(s) used {worker_s / seconds:.2f} "
-              f"cores, wrk {used / seconds:.2f}, the machine {machine_cores:.2f} of "
-              f"{os.cpu_count()}")
+        print(f"  {url}: {len(pids)} worker(s) used {worker_s / seconds:.2f} cores"
+              + (f", the jobs process {jobs_s / seconds:.2f}" if jobs else "")
+              + f", wrk {used / seconds:.2f}, the machine {machine_cores:.2f} of "
+              f"{os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         print(f"  warning: {errors.group(1)} non-2xx responses from {url}")
@@ -165,7 +184,9 @@ def profiled(base: str, seconds: int) -> subprocess.Popen[bytes] | None:
         return None
     pid = worker_pids(SERVERS[base])[0]
     out = Path(tempfile.gettempdir()) / f"ct-profile-{pid}.txt"
-    return subprocess.Popen([spy, "record", "--nonblocking", "--format", "raw", "--rate", "200",
+    # (--gil: the Python CPU, not the time the worker waits preempted on a busy machine)
+    return subprocess.Popen([spy, "record", "--nonblocking", "--gil", "--format", "raw",
+                             "--rate", "200",
                              "--duration", str(seconds), "--pid", str(pid), "-o", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -241,10 +262,17 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk (make bench installs it as root)")
     os.environ["CYLINDER_TRACE_BENCH_ECHO"] = "true"
+    if not JOBS_GIVEN:  # serve as a user starts it: its scheduled jobs on
+        os.environ["CYLINDER_TRACE_SCHEDULER_ENABLED"] = "true"
+    if not LOG_LEVEL_GIVEN:  # ... and its access line for every request (INFO)
+        os.environ.pop("CYLINDER_TRACE_LOG_LEVEL")
+    jobs_on = os.environ["CYLINDER_TRACE_SCHEDULER_ENABLED"].lower() in ("1", "true", "yes")
     os.environ["CYLINDER_TRACE_AUTHORIZATION_TTL_SECONDS"] = "3600"
     workers = args.workers or os.cpu_count() or 1
     print(f"machine: {machine()}; {workers} worker(s) each, wrk -t2 -c{args.connections}, "
-          f"{args.duration} s a run")
+          f"{args.duration} s a run; scheduled jobs {'on' if jobs_on else 'off'}, log level "
+          f"{os.environ.get('CYLINDER_TRACE_LOG_LEVEL', 'INFO (serve default)')}; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(flush_ms())
 
     with fresh_database() as url, served(url, args.workers) as base, \

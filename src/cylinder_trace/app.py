@@ -58,9 +58,13 @@ def create_app(database_url: str | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # FastAPI's own OpenTelemetry bridge asked, on every request, whether a provider was
+        # configured (4 % of a fill worker's CPU); we export Prometheus metrics instead
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_openapi(app)
     install_error_handlers(app)
+    from .api.routes.fills import FILL_AUTHORIZATIONS, fill_authorization_asgi
 
     # One pure ASGI layer for request ids, limits, security headers, metrics and the access
     # line (four stacked middlewares cost more than the authorization itself: front.py).
@@ -74,6 +78,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         report_per_minute=settings.rate_report_per_minute,
         path_limits=dict.fromkeys(
             REPORT_PATHS, MAX_PHOTOS * settings.report_photo_max_bytes + 65536),
+        # the scanner's hot path, answered ahead of the router (its FastAPI route stays, for
+        # every request of another shape and for the OpenAPI description)
+        fast={FILL_AUTHORIZATIONS: fill_authorization_asgi},
     )
     if settings.bench_echo:
         # Benchmarks only (the cost of our stack): matched before every other route.
@@ -106,6 +113,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     # path (POST /fill-authorizations) goes first, not after ~90 others (its router has no
     # path parameters, so it shadows nothing).
     app.include_router(fills.router)
+    app.include_router(cylinders.reads)  # the history page: GET only, shadows nothing
     app.include_router(admin.router)
     app.include_router(audit.router)
     app.include_router(campaign.router)

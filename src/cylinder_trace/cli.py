@@ -6,6 +6,7 @@ import argparse
 import getpass
 import logging
 import os
+import subprocess
 import sys
 
 from .config import get_settings
@@ -44,26 +45,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Workers are separate processes: hand them the resolved URL so they join the same
     # database (the embedded server stays owned by this process and stops with it).
     os.environ["DATABASE_URL"] = url
-    # The scheduled jobs run here, in this one process, however many workers serve HTTP (each
-    # run also takes its job's advisory lock, so other instances on the database never double it).
-    scheduler = None
-    if get_settings().scheduler_enabled:
-        from .db.engine import init_engine
-        from .jobs import make_scheduler
-
-        init_engine(url)
-        scheduler = make_scheduler()
-        scheduler.start()
-        os.environ["CYLINDER_TRACE_SCHEDULER_ENABLED"] = "false"  # not again in the workers
+    # The scheduled jobs run in one process of their own, beside the workers and at a lower CPU
+    # priority, never inside a serving process: they took CPU and tail latency from the
+    # requests (docs/performance.md). Each run also takes its job's advisory lock, so other
+    # instances on the database never double it.
+    jobs = start_jobs_process() if get_settings().scheduler_enabled else None
+    os.environ["CYLINDER_TRACE_SCHEDULER_ENABLED"] = "false"  # not again in the workers
     get_settings.cache_clear()
     logging.getLogger("cylinder_trace.serve").warning(
         "serving http://%s:%d with %d worker(s)%s; scheduled jobs %s / %d 个工作进程",
         args.host, args.port, workers,
         " (one per core; --workers N to change)" if not args.workers else "",
-        "in this process" if scheduler else "off", workers)
+        f"in their own process (pid {jobs.pid}, nice +{JOBS_NICE}), stopped with this one"
+        if jobs else "off (CYLINDER_TRACE_SCHEDULER_ENABLED=false)", workers)
     from .db.engine import embedded_stopped_on_exit
 
-    # SIGTERM and Ctrl-C stop the embedded PostgreSQL too (after the scheduler)
+    # SIGTERM and Ctrl-C stop the jobs process and the embedded PostgreSQL too
     with embedded_stopped_on_exit():
         try:
             uvicorn.run(
@@ -79,9 +76,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 log_config=None,
             )
         finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
+            if jobs is not None:
+                stop_jobs_process(jobs)
     return 0
+
+
+# How much lower the jobs process runs than the workers (os.nice): a digest or a compaction
+# waits for a free core rather than taking one from a request.
+JOBS_NICE = 10
+
+
+def start_jobs_process() -> subprocess.Popen[bytes]:
+    """`cylinder-trace worker` as a child of this process, on the same database (DATABASE_URL is
+    the resolved one by now). It ends when this process ends, however that happens: stopped
+    here on the way out, sent SIGTERM by the kernel if this process dies (Linux), and it
+    watches its parent in any case."""
+
+    # (the child lowers its own priority and asks for the signal: no code between fork and
+    # exec here, where the log writer's thread already runs)
+    return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "-m", "cylinder_trace", "worker", "--parent", str(os.getpid())],
+        env={**os.environ})
+
+
+def stop_jobs_process(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """SIGTERM, then wait for the running job's transaction to end; SIGKILL after ``timeout``."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
@@ -179,25 +205,58 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0 if report.rejected == 0 else 1
 
 
-def cmd_worker(_: argparse.Namespace) -> int:
-    """The scheduler alone (run it beside `serve --workers N`, or on another machine)."""
-    import time
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The scheduler alone (run it beside `serve --workers N`, or on another machine); `serve`
+    starts one itself. SIGTERM or Ctrl-C stop it cleanly: no new run starts, the one running
+    finishes its transaction, the exit status is 0."""
+    import signal
+    import threading
 
     from .db.engine import init_engine
     from .db.migrate import upgrade
     from .jobs import make_scheduler
 
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    parent = getattr(args, "parent", None)
     url = _database_url()
-    upgrade(url)
+    if parent is None:
+        from .db.migrate import upgrade
+
+        upgrade(url)
+    else:  # started by serve, which has migrated already
+        os.nice(JOBS_NICE)
+        if sys.platform.startswith("linux"):  # SIGTERM from the kernel when serve dies
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+        if os.getppid() != parent:  # died before that
+            return 0
     init_engine(url)
     scheduler = make_scheduler()
     scheduler.start()
-    print("scheduler running / 定时任务已启动 (Ctrl-C to stop)")
+    log = logging.getLogger("cylinder_trace.worker")
+    if parent is None:
+        print("scheduler running / 定时任务已启动 (Ctrl-C to stop)", flush=True)
+    else:
+        log.info("scheduled jobs running for serve (pid %d)", parent)
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        scheduler.shutdown()
+        # the parent's watch: serve gone (even by SIGKILL, where no signal reaches us) = stop
+        while not stop.wait(1.0):
+            if parent is not None and os.getppid() != parent:
+                log.warning("serve (pid %d) is gone: stopping the scheduled jobs", parent)
+                break
+    finally:
+        scheduler.shutdown(wait=True)
+        from .db.engine import dispose_engine
+
+        dispose_engine()
     return 0
 
 
@@ -241,7 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("username")
     admin.set_defaults(func=cmd_create_admin)
     sub.add_parser("demo", help="load the demo data set").set_defaults(func=cmd_demo)
-    sub.add_parser("worker", help="run the scheduled jobs alone").set_defaults(func=cmd_worker)
+    worker = sub.add_parser("worker", help="run the scheduled jobs alone")
+    # (given by serve to the jobs process it starts: stop when that process is gone)
+    worker.add_argument("--parent", type=int, default=None, help=argparse.SUPPRESS)
+    worker.set_defaults(func=cmd_worker)
     ver = sub.add_parser("verify", help="check the tamper-evident event chains")
     ver.add_argument("--cylinder", help="only this cylinder (code)")
     ver.set_defaults(func=cmd_verify)

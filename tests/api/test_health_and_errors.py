@@ -124,3 +124,40 @@ def test_wrong_password_then_lockout(world: Any) -> None:
         "/api/v1/auth/token", data={"username": "root", "password": "correct-horse-battery"}
     )
     assert_problem(r, 429, "TOO_MANY_REQUESTS")
+
+
+def test_a_connection_the_server_closed_is_not_handed_out(database_url: str) -> None:
+    """No ping on every checkout (db/engine._live_on_checkout): a pooled connection whose backend
+    was terminated (a restart, an idle timeout) is still seen dead and replaced, and one idle for
+    long is pinged first."""
+    import time
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from cylinder_trace.db import engine as db
+
+    engine = db.make_engine(database_url, pool_size=1)
+    killer = create_engine(database_url, poolclass=NullPool)
+    try:
+        for _ in range(2):
+            with engine.connect() as conn:
+                pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with killer.connect() as k:
+                assert k.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+                for _ in range(100):  # until the backend is gone
+                    if not k.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"),
+                                     {"p": pid}).scalar():
+                        break
+                    time.sleep(0.05)
+            with engine.connect() as conn:  # the pool's one connection was that one
+                assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+        # idle past the limit: pinged (and, alive, kept)
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        engine.pool._pool.queue[0].info["idle_since"] -= db.PING_AFTER_IDLE_SECONDS + 1  # type: ignore[attr-defined]
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
+    finally:
+        engine.dispose()
+        killer.dispose()

@@ -120,7 +120,7 @@ def test_an_error_after_part_of_a_write_leaves_nothing_of_it(
                             headers=h).json()["status"] == "dispatched"
 
 
-# The commits outside the request's one (db/engine.get_session), each the rule it keeps.
+# The commits outside the request's one (api/deps.request_session), each the rule it keeps.
 MID_REQUEST_COMMITS = {
     ("services/sessions.py", "check_password"): 3,  # the attempt count and the lock-out hold
     ("services/delivery.py", "customer_confirm"): 1,  # a wrong customer code counts

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from ..adapters.security import api_key_hash, read_token
 from ..config import get_settings
-from ..db.engine import get_session
+from ..db.engine import new_session
 from ..db.secrets import root_secret
 from ..db.tables.accounts import ApiKey, AppUser, Enterprise, Station, UserSession
 from ..domain.access import Action, Scope
@@ -46,12 +48,39 @@ __all__ = [
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def request_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session and its one transaction: committed when the route returned,
+    rolled back when anything raised.
+
+    Async on purpose: FastAPI runs a sync generator's start and end each in a pool thread, two
+    thread hand-overs per request on top of the route's own (a tenth of a short read's CPU,
+    docs/performance.md). Making a Session does no I/O; a read's COMMIT writes no WAL and runs
+    here on the loop; a write's COMMIT waits for the WAL flush, so it runs in a thread and
+    never stalls the other requests of this worker."""
+    session = new_session()
+    try:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        if request.method in SAFE_METHODS:
+            session.commit()
+        else:
+            await run_in_threadpool(session.commit)
+    finally:
+        session.close()
+
+
 # One database session and one transaction per request, shared by every dependency of the
 # route. scope="function": its exit (the commit, or the rollback on an exception) runs when the
 # route has returned and its answer is built, BEFORE the answer is sent; the default scope
 # ("request", FastAPI >= 0.118) would commit only after the client had its 2xx. A streamed
 # answer (the CSV and EPCIS exports) reads on its own session, since this one has ended by then.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = Annotated[Session, Depends(request_session, scope="function")]
 
 
 def principal_for_token(session: SessionDep, token: str) -> Principal:
@@ -65,15 +94,11 @@ def principal_for_token(session: SessionDep, token: str) -> Principal:
         user_id, session_id = uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["jti"]))
     except (KeyError, ValueError) as exc:
         raise NotAuthenticated("The bearer token is invalid") from exc
-    row = session.execute(
-        select(AppUser, col(UserSession.ended_at), col(UserSession.ended_reason),
-               col(UserSession.expires_at))
-        .join(UserSession, col(UserSession.user_id) == col(AppUser.id))
-        .where(col(UserSession.id) == session_id, col(AppUser.id) == user_id)
-    ).first()
-    if row is None:
+    user = session.connection().execute(
+        _principal_sql(), {"session_id": session_id, "user_id": user_id}).first()
+    if user is None:
         raise NotAuthenticated("The bearer token names no session")
-    user, ended_at, ended_reason, expires_at = row
+    ended_at, ended_reason, expires_at = user.ended_at, user.ended_reason, user.expires_at
     if not user.active:
         raise AccountDisabled("The account is disabled")
     if ended_at is not None:
@@ -91,6 +116,19 @@ def principal_for_token(session: SessionDep, token: str) -> Principal:
         department=user.department,
         extra={"session_id": str(session_id)},
     )
+
+
+@lru_cache(maxsize=1)
+def _principal_sql() -> Any:
+    """The user a session names and the session's state, in one Core statement built once: the
+    columns a principal is made of, not the ORM entity (building and tracking an AppUser, and
+    the query anew, on every request cost more than the query: docs/performance.md)."""
+    u, s = AppUser.__table__.c, UserSession.__table__.c  # type: ignore[attr-defined]
+    return (select(u.id, u.role, u.enterprise_id, u.region_codes, u.username, u.department,
+                   u.active, s.ended_at, s.ended_reason, s.expires_at)
+            .join_from(AppUser.__table__, UserSession.__table__,  # type: ignore[attr-defined]
+                       s.user_id == u.id)
+            .where(s.id == bindparam("session_id"), u.id == bindparam("user_id")))
 
 
 def principal_for_api_key(session: SessionDep, key: str) -> Principal:

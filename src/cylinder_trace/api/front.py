@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..observe import access_line, request_metrics
 from .limits import APP_CSP, PAGE_CSP, RateLimit, buffered_receive, send_413, send_429
+
+# an endpoint answered ahead of the router: (scope, receive, send, the app to hand it to)
+Fast = Callable[[Scope, Receive, Send, ASGIApp], Awaitable[None]]
 
 _COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
            (b"x-frame-options", b"DENY")]
@@ -43,8 +47,11 @@ class Front:
     def __init__(self, app: ASGIApp, *, default_limit: int, large_limit: int,
                  large_paths: tuple[str, ...], login_per_minute: int,
                  public_per_minute: int, report_per_minute: int = 5,
-                 path_limits: dict[str, int] | None = None) -> None:
+                 path_limits: dict[str, int] | None = None,
+                 fast: dict[str, Fast] | None = None) -> None:
         self.app = app
+        # POST endpoints answered here, ahead of the router (api/fills.py: the scanner's)
+        self.fast = fast or {}
         self.default_limit = default_limit
         # body limits by path: the bulk import's, the public report's (photos), the default
         self.limits = dict.fromkeys(large_paths, large_limit) | (path_limits or {})
@@ -90,10 +97,15 @@ class Front:
                     await send_413(send_with_headers, limit)
                     return
                 receive = replay
-            await self.app(scope, receive, send_with_headers)
+            fast = self.fast.get(path) if scope["method"] == "POST" else None
+            if fast is not None:
+                await fast(scope, receive, send_with_headers, self.app)
+            else:
+                await self.app(scope, receive, send_with_headers)
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = getattr(scope.get("route"), "path", None) or (
+                path if path in self.fast else "unmatched")
             request_metrics(scope["method"], route, status, elapsed)
             principal = scope["state"].get("principal")
             access_line(request_id, scope["method"], route, status, elapsed,

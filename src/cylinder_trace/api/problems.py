@@ -19,6 +19,12 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
+def problem_for(exc: DomainError) -> JSONResponse:
+    """The problem+json answer of a domain error (what its exception handler sends)."""
+    return problem(exc.status, exc.code, exc.title_en, exc.detail, title_zh=exc.title_zh,
+                   **exc.extra)
+
+
 def problem(
     status: int, code: str, title: str, detail: str, *, title_zh: str = "", **extra: Any
 ) -> JSONResponse:
@@ -48,9 +54,7 @@ _HTTP_CODES = {
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(
-            exc.status, exc.code, exc.title_en, exc.detail, title_zh=exc.title_zh, **exc.extra
-        )
+        return problem_for(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -163,11 +163,57 @@ def session_options(existing: str | None = None) -> str:
     return f"{existing} {own}" if existing else own
 
 
+# A pooled connection idle longer than this is pinged (a round trip) before it is handed out;
+# one in steady use is only looked at (no round trip): see _live_on_checkout.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
 def make_engine(url: str, pool_size: int = 10) -> Engine:
     given = make_url(url).query.get("options")
     options = session_options(given if isinstance(given, str) else None)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                         connect_args={"options": options})
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                           connect_args={"options": options})
+    _live_on_checkout(engine)
+    return engine
+
+
+def _live_on_checkout(engine: Engine) -> None:
+    """What `pool_pre_ping` did, without its round trip on every checkout (one of the six a
+    short read made, docs/performance.md). A connection the server has closed (a restart,
+    pg_terminate_backend, an idle timeout) has its socket readable while no query runs: the
+    server's goodbye, or the end of the stream. That costs a poll, not a round trip. A
+    connection idle for longer than PING_AFTER_IDLE_SECONDS is also pinged, for the ends that
+    send nothing (a dropped route). Either failure hands out a fresh connection instead
+    (SQLAlchemy's DisconnectionError: the pool retries)."""
+    import select
+    import time
+
+    from psycopg.pq import ConnStatus
+    from sqlalchemy import event, exc
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        try:
+            if dbapi.closed or dbapi.pgconn.status != ConnStatus.OK:
+                raise exc.DisconnectionError("connection closed")
+            if select.select([dbapi.fileno()], [], [], 0)[0]:
+                raise exc.DisconnectionError("the server closed the connection")
+            idle = time.monotonic() - record.info.get("idle_since", 0.0)
+            if idle > PING_AFTER_IDLE_SECONDS:
+                dbapi.cursor().execute("SELECT 1")
+                dbapi.rollback()
+        except exc.DisconnectionError:
+            raise
+        except Exception as error:  # the ping failed: the same, a fresh connection
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def init_engine(url: str | None = None) -> Engine:
@@ -193,18 +239,10 @@ def dispose_engine() -> None:
         _engine = None
 
 
-def get_session() -> Iterator[Session]:
-    """A request's session and its one transaction: committed here when the route returned,
-    rolled back when anything raised. ``api/deps.SessionDep`` runs this end before the answer
-    is sent, so a commit that fails becomes the error answer, never a 2xx for a lost write."""
-    # expire_on_commit=False: the answer may still read the objects after the commit.
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        session.commit()
+def new_session() -> Session:
+    """A session on the engine. expire_on_commit=False: an answer may still read the objects
+    after the commit."""
+    return Session(get_engine(), expire_on_commit=False)
 
 
 def database_ok() -> bool:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, bindparam, func, select
 from sqlmodel import Session, col
 
 from ..db.tables.registry import CylinderChain, CylinderEvent
@@ -58,23 +59,15 @@ def history_page(
     """
     kinds = check_kinds(kinds)
     limit = max(1, min(limit, MAX_PAGE))
-    # The chain head rides along as one more column (an uncorrelated sub-select, evaluated once),
-    # so the page and its head come from one statement: one round trip fewer, and they agree.
-    query = select(*CylinderEvent.__table__.columns,  # type: ignore[attr-defined]
-                   _head_sql(cylinder_id).label("chain_head")).where(
-        col(CylinderEvent.cylinder_id) == cylinder_id)
+    params: dict[str, Any] = {"cylinder_id": cylinder_id, "n": limit + 1}
     if kinds:
-        query = query.where(col(CylinderEvent.kind).in_(kinds))
+        params["kinds"] = kinds
     if cursor:
-        when, event_id = decode_cursor(cursor)
-        query = query.where(
-            (col(CylinderEvent.occurred_at) < when)
-            | ((col(CylinderEvent.occurred_at) == when) & (col(CylinderEvent.id) < event_id))
-        )
-    rows = session.execute(
-        query.order_by(col(CylinderEvent.occurred_at).desc(), col(CylinderEvent.id).desc())
-        .limit(limit + 1)
-    ).all()
+        params["when"], params["event_id"] = decode_cursor(cursor)
+    # The statement is built once per shape and run on the session's connection as Core: the
+    # rows are read, not mapped, and building the query anew on every request was a tenth of
+    # the page's CPU (docs/performance.md).
+    rows = session.connection().execute(_page_sql(bool(kinds), bool(cursor)), params).all()
     if rows:
         session.info[(_HEAD, cylinder_id)] = rows[0].chain_head
     next_cursor = None
@@ -88,7 +81,29 @@ def history_page(
 _HEAD = "history.chain_head"
 
 
-def _head_sql(cylinder_id: int) -> Any:
+@lru_cache(maxsize=4)
+def _page_sql(with_kinds: bool, with_cursor: bool) -> Any:
+    """One page's statement, newest first, with the chain head riding along as one more column
+    (an uncorrelated sub-select, evaluated once: the page and its head come from one
+    statement, one round trip fewer, and they agree)."""
+    cylinder_id = bindparam("cylinder_id", type_=BigInteger)
+    query = select(*CylinderEvent.__table__.columns,  # type: ignore[attr-defined]
+                   _head_sql(cylinder_id).label("chain_head")).where(
+        col(CylinderEvent.cylinder_id) == cylinder_id)
+    if with_kinds:
+        query = query.where(col(CylinderEvent.kind).in_(bindparam("kinds", expanding=True)))
+    if with_cursor:
+        when: Any = bindparam("when")
+        event_id: Any = bindparam("event_id")
+        query = query.where(
+            (col(CylinderEvent.occurred_at) < when)
+            | ((col(CylinderEvent.occurred_at) == when) & (col(CylinderEvent.id) < event_id))
+        )
+    return query.order_by(col(CylinderEvent.occurred_at).desc(),
+                          col(CylinderEvent.id).desc()).limit(bindparam("n"))
+
+
+def _head_sql(cylinder_id: Any) -> Any:
     head = select(col(CylinderChain.head)).where(
         col(CylinderChain.cylinder_id) == cylinder_id).correlate(None).scalar_subquery()
     newest = select(col(CylinderEvent.hash)).where(

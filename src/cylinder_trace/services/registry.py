@@ -136,6 +136,38 @@ def cylinder_for(
     return cylinder
 
 
+@lru_cache(maxsize=2)
+def _ref_sql(by_code: bool) -> Any:
+    from sqlalchemy import bindparam
+    from sqlalchemy import select as core_select
+
+    table = Cylinder.__table__  # type: ignore[attr-defined]
+    key = table.c.code if by_code else table.c.external_code
+    return core_select(table.c.id, table.c.code, table.c.owner_enterprise_id,
+                       table.c.region_code).where(key == bindparam("v")).limit(1)
+
+
+def cylinder_ref(session: Session, principal: Principal, code: str) -> Any:
+    """Like ``cylinder_for``, for a reader that needs only which cylinder it is (id, code) and
+    whether the caller sees it: one Core row of four columns, not an ORM entity of forty (the
+    history page: docs/performance.md). The same refusals, in the same order."""
+    parsed = parse(code)
+    if parsed.code is None and parsed.external is None:
+        raise Invalid(f"Not a cylinder code: {parsed.detail}", reason=str(parsed.error))
+    if parsed.error == codes.ScanError.BAD_CHECK_CHARACTER:
+        raise Invalid(
+            "The code's check character is wrong: a typo or a misread label",
+            reason=str(parsed.error),
+        )
+    by_code = parsed.code is not None
+    row = session.connection().execute(_ref_sql(by_code), {
+        "v": parsed.code if by_code else parsed.external}).first()
+    if row is None:
+        raise NotFound("No cylinder has this code")
+    principal.require_sees(row.owner_enterprise_id, row.region_code)
+    return row
+
+
 # --- registration ------------------------------------------------------------------------------
 
 def owner_for(session: Session, principal: Principal, owner_id: uuid.UUID | None,

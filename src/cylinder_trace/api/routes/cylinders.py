@@ -32,6 +32,9 @@ from ...services.search import CylinderQuery, search
 from ..deps import Action, CurrentPrincipal, Principal, SessionDep, acts
 
 router = APIRouter(prefix="/api/v1", tags=["cylinders"])
+# The history page, included ahead of the ~90 routes of the other routers (matched in order:
+# scanning them was a sixth of the page's CPU); its path shadows none of theirs.
+reads = APIRouter(prefix="/api/v1", tags=["cylinders"])
 
 
 def cylinder_out(c: Cylinder) -> CylinderOut:
@@ -147,7 +150,7 @@ def get_cylinder(code: str, session: SessionDep, principal: CurrentPrincipal) ->
     return cylinder_out(registry.cylinder_for(session, principal, code))
 
 
-@router.get("/cylinders/{code}/history", response_model=HistoryPage)
+@reads.get("/cylinders/{code}/history", response_model=HistoryPage)
 def get_history(
     code: str,
     session: SessionDep,
@@ -157,11 +160,11 @@ def get_history(
     cursor: str | None = Query(default=None, max_length=200),
 ) -> HistoryPage:
     """The cylinder's events, newest first; `next_cursor` fetches the next page."""
-    cylinder = registry.cylinder_for(session, principal, code)
-    rows, next_cursor = history_page(session, cylinder.id or 0, kinds=kind, limit=limit,
+    cylinder = registry.cylinder_ref(session, principal, code)  # a Core row: id, code, scope
+    rows, next_cursor = history_page(session, cylinder.id, kinds=kind, limit=limit,
                                      cursor=cursor)
     items = [EventOut.model_validate(e, from_attributes=True) for e in rows]
-    return HistoryPage(code=cylinder.code, chain_head=chain_head(session, cylinder.id or 0),
+    return HistoryPage(code=cylinder.code, chain_head=chain_head(session, cylinder.id),
                        items=items, next_cursor=next_cursor)
 
 
