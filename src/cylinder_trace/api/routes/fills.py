@@ -65,7 +65,9 @@ def _station_acts(action: Action) -> Any:
 
 
 FILL_AUTHORIZATIONS = "/api/v1/fill-authorizations"
-_FIELDS = {"scan": 512, "rfid": 80, "operator": 64}  # FillAuthorizationRequest's max lengths
+# FillAuthorizationRequest's fields and their max lengths, read from the model (one place)
+_FIELDS = {name: next(m.max_length for m in field.metadata if hasattr(m, "max_length"))
+           for name, field in FillAuthorizationRequest.model_fields.items()}
 _JSON = (b"application/json", b"application/json; charset=utf-8")
 _ASCII_SPACE = " \t\n\r\x0b\x0c"
 
