@@ -79,3 +79,49 @@ def test_an_edited_row_and_a_deleted_row_are_found(world: Any, database_url: str
     with Session(get_engine()) as session:
         found = {p["problem"] for p in verify(session, other["id"]).problems}
     assert found == {"HEAD_MISSING", "BROKEN_LINK"}
+
+
+def test_concurrent_writers_keep_one_line_from_the_first_event_on(world: Any,
+                                                                  database_url: str) -> None:
+    """Eight transactions append to one cylinder at once, its first events after the
+    registration (they race to seed the chain head) and then again: every event links to
+    another, no two to the same predecessor (a fork), and the head is the newest hash."""
+    import threading
+    import time
+
+    e = world.enterprise()
+    c = world.cylinder(e["id"], **GOOD)
+    writers = create_engine(database_url, pool_size=8)
+    insert = text(
+        "INSERT INTO cylinder_event (cylinder_id, occurred_at, kind, actor_kind, payload) "
+        "VALUES (:c, clock_timestamp(), 'fill_denied', 'system', jsonb_build_object('i', :i))")
+    try:
+        for wave in range(2):
+            barrier = threading.Barrier(8)
+            errors: list[BaseException] = []
+
+            def write(i: int, wave: int = wave, barrier: threading.Barrier = barrier) -> None:
+                try:
+                    with writers.begin() as conn:
+                        barrier.wait()
+                        conn.execute(insert, {"c": c["id"], "i": wave * 8 + i})
+                        time.sleep(0.02)  # hold the head a moment: the others wait on it
+                except BaseException as exc:  # reported below, in the test's thread
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            assert not errors, errors
+    finally:
+        writers.dispose()
+    with Session(get_engine()) as session:
+        assert verify(session, c["id"]).ok, verify(session, c["id"]).problems
+        head, newest, n = session.execute(text(
+            "SELECT h.head, (SELECT e.hash FROM cylinder_event e WHERE e.cylinder_id = :c AND "
+            "e.hash NOT IN (SELECT prev_hash FROM cylinder_event WHERE cylinder_id = :c AND "
+            "prev_hash IS NOT NULL)), (SELECT count(*) FROM cylinder_event WHERE cylinder_id = :c)"
+            " FROM cylinder_chain h WHERE h.cylinder_id = :c"), {"c": c["id"]}).one()
+    assert n == 17 and head == newest
