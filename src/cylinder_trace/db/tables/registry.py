@@ -85,7 +85,6 @@ class CylinderChain(SQLModel, table=True):
 
     cylinder_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
     head: str | None = Field(default=None, max_length=64)
-    prev_head: str | None = Field(default=None, max_length=64)  # the head before it (0021)
 
 
 class CylinderEvent(SQLModel, table=True):
