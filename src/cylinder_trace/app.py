@@ -15,6 +15,7 @@ from .api.problems import install_error_handlers
 from .config import get_settings
 from .db.engine import dispose_engine, init_engine
 from .observe import metrics_response
+from .parent import follow_serve
 from .services.reports import MAX_PHOTOS
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        follow_serve()  # a worker of `serve`'s stops when serve dies, even by SIGKILL
         engine = init_engine(database_url)
         from .db.engine import libpq_url
         from .services.authorizing import Authorizer

@@ -51,6 +51,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # instances on the database never double it.
     jobs = start_jobs_process() if get_settings().scheduler_enabled else None
     os.environ["CYLINDER_TRACE_SCHEDULER_ENABLED"] = "false"  # not again in the workers
+    from .parent import SERVE_PID
+
+    os.environ[SERVE_PID] = str(os.getpid())  # the workers stop when this process dies
     get_settings.cache_clear()
     logging.getLogger("cylinder_trace.serve").warning(
         "serving http://%s:%d with %d worker(s)%s; scheduled jobs %s / %d 个工作进程",
@@ -231,12 +234,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         upgrade(url)
     else:  # started by serve, which has migrated already
         os.nice(JOBS_NICE)
-        if sys.platform.startswith("linux"):  # SIGTERM from the kernel when serve dies
-            import ctypes
+        from .parent import follow
 
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
-        if os.getppid() != parent:  # died before that
+        if not follow(parent):  # SIGTERM from the kernel when serve dies; False: gone already
             return 0
     init_engine(url)
     scheduler = make_scheduler()

@@ -46,13 +46,14 @@ def _env(url: str) -> dict[str, str]:
             "CYLINDER_TRACE_LOG_LEVEL": "INFO"}
 
 
-def _serve(url: str, out: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(url: str, out: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with out.open("wb") as sink:
         proc = subprocess.Popen([sys.executable, "-m", "cylinder_trace", "serve", "--port",
-                                 str(port), "--workers", "1"], env=_env(url), stdout=sink,
+                                 str(port), "--workers", str(workers)], env=_env(url),
+                                stdout=sink,
                                 stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -123,15 +124,22 @@ def test_serve_runs_the_jobs_in_one_lower_priority_process_that_stops_with_it(
             proc.wait()
 
 
-def test_the_jobs_process_stops_when_serve_is_killed(own_database: str, tmp_path: Path) -> None:
-    proc, _ = _serve(own_database, tmp_path / "serve.log")
+def test_the_jobs_process_and_the_workers_stop_when_serve_is_killed(
+        own_database: str, tmp_path: Path) -> None:
+    proc, _ = _serve(own_database, tmp_path / "serve.log", workers=2)
     try:
         jobs = _jobs_children(proc.pid)
         assert len(jobs) == 1
+        children = psutil.Process(proc.pid).children()
+        workers = [p for p in children if p not in jobs and "multiprocessing" in " ".join(
+            p.cmdline())]
+        assert workers, [p.cmdline() for p in children]
     finally:
         proc.kill()  # no handler runs: the kernel (or the jobs process's own watch) must see it
         proc.wait()
     assert _gone(jobs[0]), "the jobs process outlived a SIGKILLed serve"
+    for worker in workers:
+        assert _gone(worker), "a serving worker outlived a SIGKILLed serve"
 
 
 def test_worker_alone_stops_cleanly_on_sigterm(own_database: str, tmp_path: Path) -> None:
