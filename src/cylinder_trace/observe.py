@@ -147,7 +147,7 @@ class _Deferred(logging.Handler):
         self.thread = threading.Thread(target=self._write, name="log-writer", daemon=True)
         self.thread.start()
 
-    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+    def handle(self, record: logging.LogRecord) -> bool:
         self.pending.append(record)
         return True
 

@@ -26,7 +26,7 @@ def load_demo(session: Session) -> str:
     """Load once; a second run leaves the data as it is."""
     if session.scalars(
         select(Enterprise).where(col(Enterprise.name).startswith("【演示】"))
-    ).first():  # type: ignore[attr-defined]
+    ).first():
         return "demo data already loaded / 演示数据已存在"
     # Validity relative to the day the demo is loaded, so it shows the same picture on any day:
     # one licence expiring within weeks (the digests and the pages mark it), the rest in force.

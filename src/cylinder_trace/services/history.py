@@ -116,5 +116,5 @@ def chain_head(session: Session, cylinder_id: int) -> str | None:
     """The hash of the cylinder's newest event (the end of its chain): the one read with the
     history page just shown in this session, if any, else read now."""
     if (_HEAD, cylinder_id) in session.info:
-        return session.info.pop((_HEAD, cylinder_id))  # type: ignore[no-any-return]
+        return session.info.pop((_HEAD, cylinder_id))
     return session.execute(select(_head_sql(cylinder_id))).scalar()
