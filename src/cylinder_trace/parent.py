@@ -23,7 +23,9 @@ def follow(parent: int) -> bool:
 
 
 def follow_serve() -> None:
-    """In a serving worker of serve's: SIGTERM (uvicorn's graceful stop) when serve dies."""
+    """In a serving worker of serve's: SIGTERM (uvicorn's graceful stop) when serve dies, or at
+    once when it died while this worker was starting. (With one worker, serve runs the app
+    itself: nothing to follow.)"""
     pid = os.environ.get(SERVE_PID, "")
-    if pid.isdigit() and os.getppid() == int(pid) and not follow(int(pid)):
+    if pid.isdigit() and int(pid) != os.getpid() and not follow(int(pid)):
         os.kill(os.getpid(), signal.SIGTERM)
