@@ -39,6 +39,16 @@ def test_the_hash_generator_reproduces_its_own_reference_example() -> None:
     assert cbv_hashes(example) == expected
 
 
+def test_an_event_in_the_last_half_millisecond_of_a_second_is_hashed() -> None:
+    """The reference generator rounds to milliseconds and fails at .9995 s and above (its
+    fault: "microsecond must be in 0..999999"); ours carries such a time into the next second
+    as its rounding means, so an export at that moment is judged, not skipped."""
+    late = datetime(2026, 12, 2, 2, 53, 9, 999769, tzinfo=UTC)
+    doc = epcis.document([epcis.object_event("filled", late, EPC, "0" * 64, None, {})],
+                         datetime.now(UTC), "0" * 64)
+    assert len(cbv_hashes(doc)) == 1
+
+
 def test_every_kind_of_event_is_valid_epcis_by_schema_and_shapes() -> None:
     assert_valid_epcis(life())
 
