@@ -113,10 +113,8 @@ def find_by_tag(session: Session, tag: str) -> Cylinder | None:
     return session.exec(select(Cylinder).where(col(Cylinder.rfid) == tag_id)).first()
 
 
-def cylinder_for(
-    session: Session, principal: Principal, code: str, *, for_update: bool = False
-) -> Cylinder:
-    """The cylinder a caller names by code (or any scan form), within the caller's scope."""
+def _named(code: str) -> codes.ParsedScan:
+    """What a caller's code names; Invalid for no code at all or a wrong check character."""
     parsed = parse(code)
     if parsed.code is None and parsed.external is None:
         raise Invalid(f"Not a cylinder code: {parsed.detail}", reason=str(parsed.error))
@@ -125,6 +123,14 @@ def cylinder_for(
             "The code's check character is wrong: a typo or a misread label",
             reason=str(parsed.error),
         )
+    return parsed
+
+
+def cylinder_for(
+    session: Session, principal: Principal, code: str, *, for_update: bool = False
+) -> Cylinder:
+    """The cylinder a caller names by code (or any scan form), within the caller's scope."""
+    parsed = _named(code)
     cylinder = find_by_parsed(session, parsed)
     if cylinder is None:
         raise NotFound("No cylinder has this code")
@@ -151,14 +157,7 @@ def cylinder_ref(session: Session, principal: Principal, code: str) -> Any:
     """Like ``cylinder_for``, for a reader that needs only which cylinder it is (id, code) and
     whether the caller sees it: one Core row of four columns, not an ORM entity of forty (the
     history page: docs/performance.md). The same refusals, in the same order."""
-    parsed = parse(code)
-    if parsed.code is None and parsed.external is None:
-        raise Invalid(f"Not a cylinder code: {parsed.detail}", reason=str(parsed.error))
-    if parsed.error == codes.ScanError.BAD_CHECK_CHARACTER:
-        raise Invalid(
-            "The code's check character is wrong: a typo or a misread label",
-            reason=str(parsed.error),
-        )
+    parsed = _named(code)
     by_code = parsed.code is not None
     row = session.connection().execute(_ref_sql(by_code), {
         "v": parsed.code if by_code else parsed.external}).first()
