@@ -14,6 +14,7 @@ from cylinder_trace.db.engine import get_engine
 from cylinder_trace.domain.models_spec import add_years
 from cylinder_trace.services.registry import today
 from tests.api.test_health_and_errors import assert_problem
+from tests.databases import new_database
 from tests.factories import credit_code
 
 
@@ -338,21 +339,12 @@ def test_the_migration_keeps_old_inspections_as_history_without_an_agency(
 ) -> None:
     """Inspections recorded before agencies existed (by a company, a free-text agency name) go
     into the register unattributed, and their events stay as they were."""
-    import uuid as uuid_
-
     from alembic import command
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
 
     from cylinder_trace.db.migrate import alembic_config
 
-    base = make_url(database_url)
-    name = f"ct_mig_{uuid_.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
+    with new_database(database_url, "ct_mig") as url:
         command.upgrade(alembic_config(url), "0008")
         engine = create_engine(url)
         with engine.begin() as conn:
@@ -375,10 +367,6 @@ def test_the_migration_keeps_old_inspections_as_history_without_an_agency(
             ("inspection", None, "某检测站", date(2025, 1, 2), "pass", date(2029, 1, 2)),
             ("valve_conversion", None, "某检测站", rows[1][3], None, None)]
         assert before == after  # the history itself is untouched
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_a_failed_inspection_tells_the_owner_through_the_outbox(

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,27 +17,18 @@ import httpx
 import psutil
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+
+from tests.databases import new_database
 
 
 @pytest.fixture(scope="module")
 def own_database(database_url: str) -> Iterator[str]:
     """A database of this module's own: the jobs started here must not act on other tests' rows."""
-    base = make_url(database_url)
-    name = f"ct_jobs_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    from cylinder_trace.db.migrate import upgrade
+    with new_database(database_url, "ct_jobs") as url:
+        from cylinder_trace.db.migrate import upgrade
 
-    upgrade(url)
-    try:
+        upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _env(url: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from cylinder_trace.domain.access import Action, Role, scope_of
 from tests.api.test_health_and_errors import assert_problem
+from tests.databases import new_database
 
 GOOD = {"manufacture_date": "2022-03-01", "last_inspection_date": "2024-03-01"}
 CHECK_OK = {"passed": True, "items": [{"item": "no_leak", "ok": True}]}
@@ -501,7 +502,6 @@ def test_seizures_and_recalls_from_before_keep_their_takers_side(database_url: s
     from alembic import command
     from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
     from sqlmodel import Session
 
     from cylinder_trace.db.migrate import alembic_config
@@ -509,13 +509,7 @@ def test_seizures_and_recalls_from_before_keep_their_takers_side(database_url: s
     from cylinder_trace.db.tables.lifecycle import RecallCampaign
     from cylinder_trace.db.tables.registry import Cylinder, CylinderEvent
 
-    base = make_url(database_url)
-    name = f"ct_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
+    with new_database(database_url, "ct_mig") as url:
         cfg = alembic_config(url)
         command.upgrade(cfg, "heads")
         script = ScriptDirectory.from_config(cfg)
@@ -557,7 +551,3 @@ def test_seizures_and_recalls_from_before_keep_their_takers_side(database_url: s
         engine.dispose()
         assert got == {1: "enterprise_admin", 2: "regulator", 3: None}
         assert recall_role == "enterprise_admin"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
