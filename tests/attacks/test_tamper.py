@@ -9,6 +9,7 @@ import sys
 from itertools import pairwise
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
@@ -81,17 +82,24 @@ def test_an_edited_row_and_a_deleted_row_are_found(world: Any, database_url: str
     assert found == {"HEAD_MISSING", "BROKEN_LINK"}
 
 
+@pytest.mark.parametrize("head_row", ["from the registration", "none, as before 0021"])
 def test_concurrent_writers_keep_one_line_from_the_first_event_on(world: Any,
-                                                                  database_url: str) -> None:
+                                                                  database_url: str,
+                                                                  head_row: str) -> None:
     """Eight transactions append to one cylinder at once, its first events after the
-    registration (they race to seed the chain head) and then again: every event links to
-    another, no two to the same predecessor (a fork), and the head is the newest hash."""
+    registration and then again: every event links to another, no two to the same predecessor
+    (a fork), and the head is the newest hash. Without a head row (a cylinder whose events
+    were written before revision 0021) the first eight race to seed it and read the
+    registration's hash from the events themselves."""
     import threading
     import time
 
     e = world.enterprise()
     c = world.cylinder(e["id"], **GOOD)
     writers = create_engine(database_url, pool_size=8)
+    if head_row.startswith("none"):
+        with writers.begin() as conn:
+            conn.execute(text("DELETE FROM cylinder_chain WHERE cylinder_id = :c"), {"c": c["id"]})
     insert = text(
         "INSERT INTO cylinder_event (cylinder_id, occurred_at, kind, actor_kind, payload) "
         "VALUES (:c, clock_timestamp(), 'fill_denied', 'system', jsonb_build_object('i', :i))")
@@ -125,3 +133,77 @@ def test_concurrent_writers_keep_one_line_from_the_first_event_on(world: Any,
             "prev_hash IS NOT NULL)), (SELECT count(*) FROM cylinder_event WHERE cylinder_id = :c)"
             " FROM cylinder_chain h WHERE h.cylinder_id = :c"), {"c": c["id"]}).one()
     assert n == 17 and head == newest
+
+
+def test_the_registration_writes_the_head_the_first_fill_links_to(world: Any) -> None:
+    """The chain head exists from the registration on (revision 0021): the first fill reads
+    it by the narrow table's key instead of searching every partition of the events."""
+    e = world.enterprise()
+    key = world.api_key(world.station(e["id"])["id"])
+    c = world.cylinder(e["id"], **GOOD)
+    with Session(get_engine()) as session:
+        registered, head = session.execute(text(
+            "SELECT e.hash, h.head FROM cylinder_event e LEFT JOIN cylinder_chain h ON "
+            "h.cylinder_id = e.cylinder_id WHERE e.cylinder_id = :c"), {"c": c["id"]}).one()
+    assert head == registered is not None
+    a = world.client.post("/api/v1/fill-authorizations", json={"scan": c["qr_text"]},
+                          headers=key).json()
+    assert a["decision"] == "allow", a
+    items = world.client.get(f"/api/v1/cylinders/{c['code']}/history",
+                             headers=world.admin).json()["items"]
+    assert [i["kind"] for i in items] == ["fill_authorized", "registered"]
+    assert items[0]["prev_hash"] == registered
+
+
+def test_revision_0021_writes_the_heads_the_old_trigger_left_out(database_url: str) -> None:
+    """A cylinder registered before revision 0021 has no head row; the upgrade writes its
+    newest event's hash there, the next event links to it, verify finds the chain intact, and
+    the downgrade and the upgrade again keep it so."""
+    from alembic import command
+
+    from cylinder_trace.db.migrate import alembic_config
+    from tests.databases import new_database
+
+    with new_database(database_url, "ct_mig") as url:
+        cfg = alembic_config(url)
+        command.upgrade(cfg, "0011")
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                eid = conn.execute(text(
+                    "INSERT INTO enterprise (id, name, credit_code, region_code) VALUES "
+                    "(gen_random_uuid(), 'x', '91500000MA0000001X', '500103') RETURNING id"
+                )).scalar()
+                conn.execute(text(
+                    "INSERT INTO cylinder (id, code, owner_enterprise_id, region_code, "
+                    "manufacturer, serial_number, model, water_capacity_l, tare_kg, max_fill_kg, "
+                    "manufacture_date, design_life_years, valve_type, refurbished, status, "
+                    "seized, recalled, filled) VALUES (1, 'CT000000019', :e, '500103', 'm', "
+                    "'s1', 'YSP-12', 26.2, 10, 10, '2022-01-01', 8, 'single_phase', false, "
+                    "'active', false, false, false)"), {"e": eid})
+                conn.execute(text(
+                    "INSERT INTO cylinder_event (cylinder_id, occurred_at, kind, actor_kind, "
+                    "payload) VALUES (1, now(), 'registered', 'system', '{}')"))
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM cylinder_chain")).scalar() == 0
+            command.upgrade(cfg, "heads")
+            with engine.begin() as conn:
+                registered, head = conn.execute(text(
+                    "SELECT e.hash, h.head FROM cylinder_event e JOIN cylinder_chain h USING "
+                    "(cylinder_id)")).one()
+                assert head == registered
+                conn.execute(text(
+                    "INSERT INTO cylinder_event (cylinder_id, occurred_at, kind, actor_kind, "
+                    "payload) VALUES (1, now() + interval '1 second', 'fill_denied', 'system', "
+                    "'{}')"))
+            command.downgrade(cfg, "0011")
+            command.upgrade(cfg, "heads")
+            with Session(engine) as session:
+                report = verify(session)
+                assert report.ok, report.problems
+                links = session.execute(text(
+                    "SELECT kind, prev_hash IS NOT DISTINCT FROM :r FROM cylinder_event ORDER BY "
+                    "occurred_at"), {"r": registered}).all()
+            assert [tuple(x) for x in links] == [("registered", False), ("fill_denied", True)]
+        finally:
+            engine.dispose()
