@@ -49,6 +49,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -75,7 +76,7 @@ from sqlalchemy.engine import make_url
 
 
 def load_cylinders(url: str, owner: str, n: int) -> list[str]:
-    """COPY n cylinders owned by ``owner``; returns their codes."""
+    """COPY n cylinders owned by ``owner`` and their registrations; returns their codes."""
     from cylinder_trace.domain.codes import make_code
 
     conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
@@ -96,6 +97,14 @@ def load_cylinders(url: str, owner: str, n: int) -> list[str]:
                                 35.5, 16.0, 14.9, "2022-01-01", 8, "single_phase", None, False,
                                 "active", False, False, False, "2024-01-01", "pass",
                                 "2028-01-01"))
+        # each cylinder's `registered` event, as the importer writes it: the chain trigger
+        # computes its hash and the head the first fill links to
+        with cur.copy("COPY cylinder_event (cylinder_id, occurred_at, kind, actor_kind, actor_id, "
+                      "enterprise_id, payload) FROM STDIN") as copy:
+            registered = datetime.now(UTC) - timedelta(minutes=1)
+            for i, code in enumerate(codes, start=1):
+                copy.write_row((i, registered, "registered", "system", "bench",
+                                owner, f'{{"code": "{code}"}}'))
         conn.commit()
         cur.execute("ANALYZE cylinder")
     return codes
@@ -120,9 +129,11 @@ def bare_floor(workers: int) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def _machine_busy() -> tuple[int, int]:
+def _machine_busy() -> tuple[int, int, int]:
+    """(busy, all, stolen) clock ticks of the machine so far: stolen is the time a virtual
+    machine's cores were runnable but the host ran something else (a neighbour's load)."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return sum(fields) - fields[3] - fields[4], sum(fields)
+    return sum(fields) - fields[3] - fields[4], sum(fields), fields[7]
 
 
 # the benchmark database's name: its PostgreSQL backends are found by it
@@ -163,12 +174,14 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> Run:
     worker_s = (cpu_ticks(pids) - ticks) / hz
     pg_s = (cpu_ticks(backends) - pg_ticks) / hz
     machine_cores = (now_busy[0] - busy[0]) / max(now_busy[1] - busy[1], 1) * (os.cpu_count() or 1)
+    stolen = (now_busy[2] - busy[2]) / max(now_busy[1] - busy[1], 1)
     jobs_s = (cpu_ticks(jobs) - jobs_ticks) / hz
     if duration > 5:
         print(f"  {url}: {len(pids)} worker(s) used {worker_s / seconds:.2f} cores"
               + (f", the jobs process {jobs_s / seconds:.2f}" if jobs else "")
               + f", wrk {used / seconds:.2f}, the machine {machine_cores:.2f} of "
-              f"{os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
+              f"{os.cpu_count()} ({stolen:.0%} stolen by the host); load average "
+              f"{os.getloadavg()[0]:.2f}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         print(f"  warning: {errors.group(1)} non-2xx responses from {url}")
