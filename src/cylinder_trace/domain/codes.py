@@ -12,7 +12,6 @@ not verify, and keys can rotate (every listed key verifies, the first one signs)
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -97,9 +96,18 @@ def signing_keys(spec: str, fallback_secret: str) -> list[SigningKey]:
     return keys
 
 
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648's alphabet
+_BASE32_PAIRS = [_BASE32[i >> 5] + _BASE32[i & 31] for i in range(1024)]  # 10 bits: 2 letters
+
+
 def sign(code: str, key: SigningKey) -> str:
-    mac = hmac.new(key.secret, code.encode(), hashlib.sha256).digest()[:5]
-    return key.key_id + base64.b32encode(mac).decode()
+    """The key's id and the first 40 bits of HMAC-SHA256(code) in base32 (RFC 4648: 40 bits
+    are eight characters, no padding), two letters at a time: base64.b32encode is pure Python,
+    three times slower, and runs once per fill authorization."""
+    bits = int.from_bytes(hmac.digest(key.secret, code.encode(), "sha256")[:5])
+    pairs = _BASE32_PAIRS
+    return (key.key_id + pairs[bits >> 30] + pairs[(bits >> 20) & 1023]
+            + pairs[(bits >> 10) & 1023] + pairs[bits & 1023])
 
 
 def verify(code: str, signature: str, keys: Sequence[SigningKey]) -> bool:

@@ -109,10 +109,23 @@ async def fill_authorization_asgi(scope: Scope, receive: Receive, send: Send,
     authorizer: Authorizer = scope["app"].state.authorizer
     answer = await authorizer.authorize(ScanRequest(key_hash(key), *fields))
     if answer is None:
-        response: Response = problem_for(NotAuthenticated("The API key is unknown or revoked"))
-    else:
-        response = JSONResponse(answer)
-    await response(scope, receive, send)
+        await problem_for(NotAuthenticated("The API key is unknown or revoked"))(
+            scope, receive, send)
+        return
+    # the two messages JSONResponse would send, without building one per answer
+    body = _json(answer)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode()), _JSON_TYPE]})
+    await send({"type": "http.response.body", "body": body})
+
+
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+def _json(answer: dict[str, Any]) -> bytes:
+    """The answer's JSON as both ways answer it (Starlette's JSONResponse's rendering)."""
+    return json.dumps(answer, ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")).encode()
 
 
 def _usual(raw: bytes) -> tuple[str, str | None, str | None] | None:
@@ -151,7 +164,7 @@ async def authorize_fill(
     body: FillAuthorizationRequest,
     request: Request,
     x_api_key: Annotated[str | None, Depends(api_key_scheme)] = None,
-) -> JSONResponse:
+) -> Response:
     """May this cylinder be filled here, now? Every answer, allow or deny, is recorded.
 
     Only a station's appliance asks (X-API-Key). The key is checked inside the same batched
@@ -165,7 +178,7 @@ async def authorize_fill(
     )
     if answer is None:
         raise NotAuthenticated("The API key is unknown or revoked")
-    return JSONResponse(answer)
+    return Response(_json(answer), media_type="application/json")
 
 
 @router.post("/fills",
