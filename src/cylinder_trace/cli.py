@@ -77,6 +77,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 # main().
                 access_log=False,
                 log_config=None,
+                # one socket write an answer, not two (api/protocol.py)
+                http="cylinder_trace.api.protocol:OneWriteProtocol",
             )
         finally:
             if jobs is not None:
