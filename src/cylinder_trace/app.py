@@ -83,6 +83,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         # the scanner's hot path, answered ahead of the router (its FastAPI route stays, for
         # every request of another shape and for the OpenAPI description)
         fast={FILL_AUTHORIZATIONS: fill_authorization_asgi},
+        fast_log_every=settings.access_log_fast_every,
     )
     if settings.bench_echo:
         # Benchmarks only (the cost of our stack): matched before every other route.

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = 300
     scheduler_enabled: bool = True
     log_level: str = "INFO"
+    # The scanner's fill authorizations (the hot path) write one access line for every so many
+    # answered well (1: every one); each refusal (4xx, 5xx) and each answer slower than a second
+    # is always written. Every answer is in the metrics, every decision in the cylinder's history.
+    access_log_fast_every: int = Field(default=100, ge=1)
     log_format: str = "json"  # json (one object per line) | text
 
     @field_validator("region_policies", mode="before")

@@ -62,13 +62,17 @@ def request_metrics(method: str, route: str, status: int, seconds: float) -> Non
 
 
 def access_line(request_id: str, method: str, route: str, status: int, seconds: float,
-                actor: str | None) -> None:
+                actor: str | None, sampled: int = 1) -> None:
     """The access line: the route template, never the raw path or query (no customers' codes,
-    no tokens in a URL). The record is only queued here; the listener thread formats it."""
+    no tokens in a URL). The record is only queued here; the listener thread formats it.
+    ``sampled``: this line stands for so many answers of its route (one written in so many)."""
     if log.isEnabledFor(logging.INFO):
-        log.info("request", extra={"fields": {
+        fields: dict[str, Any] = {
             "request_id": request_id, "method": method, "route": route, "status": status,
-            "ms": round(seconds * 1000, 2), "actor": actor}})
+            "ms": round(seconds * 1000, 2), "actor": actor}
+        if sampled > 1:
+            fields["sampled"] = sampled
+        log.info("request", extra={"fields": fields})
 
 
 # What must never reach a log line, wherever it comes from.

@@ -5,7 +5,9 @@ One pure ASGI class instead of four stacked middlewares: each of those wrapped `
 parsed the headers again, and every request paid all four whatever its path. Here the headers
 are read once, the security headers are prepared once per kind of path, the rate limit looks at
 the two paths it guards only, and the metrics' label children are bound once per route (see
-observe.py). What each part does is unchanged (limits.py and observe.py hold the pieces).
+observe.py). The hot path's access lines are sampled (settings.access_log_fast_every): one line
+per fill authorization was a tenth of a worker's CPU, for what the metrics and the cylinder's
+history already hold. What each part does is unchanged (limits.py and observe.py hold the pieces).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..observe import access_line, request_metrics
 from .limits import APP_CSP, PAGE_CSP, RateLimit, buffered_receive, send_413, send_429
+
+# an answer slower than this always has its access line, sampled path or not
+SLOW_SECONDS = 1.0
 
 # an endpoint answered ahead of the router: (scope, receive, send, the app to hand it to)
 Fast = Callable[[Scope, Receive, Send, ASGIApp], Awaitable[None]]
@@ -48,10 +53,13 @@ class Front:
                  large_paths: tuple[str, ...], login_per_minute: int,
                  public_per_minute: int, report_per_minute: int = 5,
                  path_limits: dict[str, int] | None = None,
-                 fast: dict[str, Fast] | None = None) -> None:
+                 fast: dict[str, Fast] | None = None, fast_log_every: int = 1) -> None:
         self.app = app
         # POST endpoints answered here, ahead of the router (api/fills.py: the scanner's)
         self.fast = fast or {}
+        # their access lines: one for every so many answered well (settings.py)
+        self.fast_log_every = fast_log_every
+        self.fast_answered = 0
         self.default_limit = default_limit
         # body limits by path: the bulk import's, the public report's (photos), the default
         self.limits = dict.fromkeys(large_paths, large_limit) | (path_limits or {})
@@ -107,6 +115,11 @@ class Front:
             route = getattr(scope.get("route"), "path", None) or (
                 path if path in self.fast else "unmatched")
             request_metrics(scope["method"], route, status, elapsed)
-            principal = scope["state"].get("principal")
-            access_line(request_id, scope["method"], route, status, elapsed,
-                        principal.actor if principal is not None else None)
+            sampled = 1
+            if route in self.fast and status < 400 and elapsed < SLOW_SECONDS:
+                self.fast_answered += 1
+                sampled = self.fast_log_every
+            if sampled == 1 or self.fast_answered % sampled == 0:
+                principal = scope["state"].get("principal")
+                access_line(request_id, scope["method"], route, status, elapsed,
+                            principal.actor if principal is not None else None, sampled)
