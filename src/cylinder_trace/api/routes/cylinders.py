@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 
@@ -150,6 +151,10 @@ def get_cylinder(code: str, session: SessionDep, principal: CurrentPrincipal) ->
     return cylinder_out(registry.cylinder_for(session, principal, code))
 
 
+# EventOut's fields, in its order: what each item of a history page carries
+_EVENT_FIELDS = tuple(EventOut.model_fields)
+
+
 @reads.get("/cylinders/{code}/history", response_model=HistoryPage)
 def get_history(
     code: str,
@@ -158,14 +163,19 @@ def get_history(
     kind: Annotated[list[str] | None, Query()] = None,
     limit: int = Query(default=50, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=200),
-) -> HistoryPage:
+) -> Response:
     """The cylinder's events, newest first; `next_cursor` fetches the next page."""
     cylinder = registry.cylinder_ref(session, principal, code)  # a Core row: id, code, scope
     rows, next_cursor = history_page(session, cylinder.id, kinds=kind, limit=limit,
                                      cursor=cursor)
-    items = [EventOut.model_validate(e, from_attributes=True) for e in rows]
-    return HistoryPage(code=cylinder.code, chain_head=chain_head(session, cylinder.id),
-                       items=items, next_cursor=next_cursor)
+    # HistoryPage's JSON written straight from the rows (its fields, its order; times in UTC
+    # with a Z, as pydantic writes them): validating 50 EventOut models and the page again on
+    # the way out was a sixth of the request's CPU, for rows the database typed already.
+    # (tests/api/test_history_window.py compares it with the models' own JSON.)
+    page = {"code": cylinder.code, "chain_head": chain_head(session, cylinder.id),
+            "items": [{f: getattr(e, f) for f in _EVENT_FIELDS} for e in rows],
+            "next_cursor": next_cursor}
+    return Response(orjson.dumps(page, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
 @router.post("/cylinders/{code}/tag",
