@@ -33,13 +33,7 @@ from .events import append_event, lock_cylinder
 @lru_cache
 def code_keys() -> tuple[codes.SigningKey, ...]:
     settings = get_settings()
-    return _keys(settings.code_signing_keys, root_secret(settings))
-
-
-@lru_cache(maxsize=8)
-def _keys(spec: str, secret: str) -> tuple[codes.SigningKey, ...]:
-    # (by value: once per process, not on every scan; a changed setting is a new entry)
-    return tuple(codes.signing_keys(spec, secret))
+    return tuple(codes.signing_keys(settings.code_signing_keys, root_secret(settings)))
 
 
 @lru_cache
