@@ -55,7 +55,9 @@ def test_the_public_report_a_cylinder_and_the_regulator_answers(
     shot(office, "reports")
     row.locator("a").first.click()
     office.wait_for_selector("[data-answer-form]")
-    assert office.locator("img").evaluate("i => i.naturalWidth") == 64  # the photo loads
+    # the photo loads (waited for: the form can be there before the image has come)
+    office.wait_for_function("() => document.querySelector('img').complete")
+    assert office.locator("img").evaluate("i => i.naturalWidth") == 64
     office.select_option("select[name=status]", "verifying")
     office.click("[data-answer-form] button")
     office.wait_for_selector("[data-status=verifying]")
