@@ -58,6 +58,7 @@ _TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 _TOKEN_ISSUER = "cylinder-trace"  # noqa: S105 - the issuer claim, not a secret
 
 
+@lru_cache(maxsize=4)
 def _token_key(secret: str) -> bytes:
     # Its own key, derived from the root secret: a token key never doubles as a label key.
     return hmac.new(secret.encode(), b"session-token", hashlib.sha256).digest()
@@ -71,15 +72,28 @@ def make_token(secret: str, subject: str, session_id: str, expires_at: datetime)
     return jwt.encode(claims, _token_key(secret), algorithm=_TOKEN_ALGORITHM)
 
 
-def read_token(secret: str, token: str) -> dict[str, Any] | None:
+def read_token(secret: str, token: str, now: float | None = None) -> dict[str, Any] | None:
     """The token's claims when the signature verifies and it has not expired, else None.
     Only HS256 is accepted (no ``alg: none``, no algorithm chosen by the token)."""
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token, _token_key(secret), algorithms=[_TOKEN_ALGORITHM], issuer=_TOKEN_ISSUER,
-            options={"require": ["exp", "iat", "sub", "jti", "iss"]})
+        claims = _verified(secret, token)
     except jwt.InvalidTokenError:
         return None
+    # A signature that held once holds for ever; the time does not: checked on every read, as
+    # PyJWT checks it (expired when exp <= now)
+    if not claims["exp"] > (time.time() if now is None else now):
+        return None
+    return dict(claims)
+
+
+@lru_cache(maxsize=4096)
+def _verified(secret: str, token: str) -> dict[str, Any]:
+    """A token's claims, verified once per process (PyJWT's decode was a tenth of a history
+    page's CPU, on every request). Only a token that verifies is kept (an exception is not
+    cached): one refused for a clock a second behind is looked at again."""
+    claims: dict[str, Any] = jwt.decode(
+        token, _token_key(secret), algorithms=[_TOKEN_ALGORITHM], issuer=_TOKEN_ISSUER,
+        options={"require": ["exp", "iat", "sub", "jti", "iss"]})
     return claims
 
 
