@@ -40,6 +40,11 @@ def create_app(database_url: str | None = None) -> FastAPI:
             libpq_url(engine.url.render_as_string(hide_password=False))
         )
         await app.state.authorizer.open()
+        from .db.engine import read_pool
+
+        # the reads answered on the event loop (the history page's fast path)
+        app.state.reads = read_pool(libpq_url(engine.url.render_as_string(hide_password=False)))
+        await app.state.reads.open()
         app.state.scheduler = None
         if settings.scheduler_enabled:
             from .jobs import make_scheduler
@@ -52,6 +57,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
             if app.state.scheduler is not None:
                 app.state.scheduler.shutdown(wait=False)
             await app.state.authorizer.close()
+            await app.state.reads.close()
             dispose_engine()
 
     app = FastAPI(
@@ -66,6 +72,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
     install_openapi(app)
     install_error_handlers(app)
+    from .api.routes.cylinders import HISTORY, history_asgi
     from .api.routes.fills import FILL_AUTHORIZATIONS, fill_authorization_asgi
 
     # One pure ASGI layer for request ids, limits, security headers, metrics and the access
@@ -83,6 +90,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         # the scanner's hot path, answered ahead of the router (its FastAPI route stays, for
         # every request of another shape and for the OpenAPI description)
         fast={FILL_AUTHORIZATIONS: fill_authorization_asgi},
+        # a person's history page, read on the event loop (its FastAPI route stays likewise)
+        fast_get={HISTORY: history_asgi},
         fast_log_every=settings.access_log_fast_every,
     )
     if settings.bench_echo:

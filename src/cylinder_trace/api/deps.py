@@ -87,15 +87,25 @@ def principal_for_token(session: SessionDep, token: str) -> Principal:
     """The user a bearer token (or page cookie) names, if its session still holds. The user and
     the session are read in one query, every request, no cache: a logout, a password change
     or a disabled account is refused at the next request, on every instance."""
+    ids = token_ids(token)
+    user = session.connection().execute(
+        principal_sql(), {"session_id": ids[1], "user_id": ids[0]}).first()
+    return principal_of(user, ids[1])
+
+
+def token_ids(token: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """(user id, session id) a bearer token names, when its signature and time hold."""
     claims = read_token(root_secret(get_settings()), token)
     if claims is None:
         raise NotAuthenticated("The bearer token is invalid or has expired")
     try:
-        user_id, session_id = uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["jti"]))
+        return uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["jti"]))
     except (KeyError, ValueError) as exc:
         raise NotAuthenticated("The bearer token is invalid") from exc
-    user = session.connection().execute(
-        _principal_sql(), {"session_id": session_id, "user_id": user_id}).first()
+
+
+def principal_of(user: Any, session_id: uuid.UUID) -> Principal:
+    """The principal of a row of ``principal_sql`` (None: no such session), or the refusal."""
     if user is None:
         raise NotAuthenticated("The bearer token names no session")
     ended_at, ended_reason, expires_at = user.ended_at, user.ended_reason, user.expires_at
@@ -119,7 +129,7 @@ def principal_for_token(session: SessionDep, token: str) -> Principal:
 
 
 @lru_cache(maxsize=1)
-def _principal_sql() -> Any:
+def principal_sql() -> Any:
     """The user a session names and the session's state, in one Core statement built once: the
     columns a principal is made of, not the ORM entity (building and tracking an AppUser, and
     the query anew, on every request cost more than the query: docs/performance.md)."""

@@ -53,10 +53,16 @@ class Front:
                  large_paths: tuple[str, ...], login_per_minute: int,
                  public_per_minute: int, report_per_minute: int = 5,
                  path_limits: dict[str, int] | None = None,
-                 fast: dict[str, Fast] | None = None, fast_log_every: int = 1) -> None:
+                 fast: dict[str, Fast] | None = None, fast_log_every: int = 1,
+                 fast_get: dict[str, Fast] | None = None) -> None:
         self.app = app
         # POST endpoints answered here, ahead of the router (api/fills.py: the scanner's)
         self.fast = fast or {}
+        # GET endpoints answered here, by their route's path template of one parameter
+        # ("/api/v1/cylinders/{code}/history", api/routes/cylinders.py): what is before the
+        # parameter and after it
+        self.fast_get = [(t[:t.index("{")], t[t.index("}") + 1:], t, endpoint)
+                         for t, endpoint in (fast_get or {}).items()]
         # their access lines: one for every so many answered well (settings.py)
         self.fast_log_every = fast_log_every
         self.fast_answered = 0
@@ -81,6 +87,7 @@ class Front:
         scope.setdefault("state", {})["request_id"] = request_id
         extra = (*_HEADERS[_kind(path)], (b"x-request-id", request_id.encode()))
         status = 500
+        template = None  # the path template of an endpoint answered here
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -105,15 +112,25 @@ class Front:
                     await send_413(send_with_headers, limit)
                     return
                 receive = replay
-            fast = self.fast.get(path) if scope["method"] == "POST" else None
+            fast = None
+            if scope["method"] == "POST":
+                fast = self.fast.get(path)
+                template = path if fast is not None else None
+            elif scope["method"] == "GET":
+                for prefix, suffix, route_path, endpoint in self.fast_get:
+                    # one path segment between them, as the router's "{param}" matches
+                    param = path[len(prefix):len(path) - len(suffix)]
+                    if param and "/" not in param and path.startswith(prefix) \
+                            and path.endswith(suffix):
+                        fast, template = endpoint, route_path
+                        break
             if fast is not None:
                 await fast(scope, receive, send_with_headers, self.app)
             else:
                 await self.app(scope, receive, send_with_headers)
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or (
-                path if path in self.fast else "unmatched")
+            route = getattr(scope.get("route"), "path", None) or template or "unmatched"
             request_metrics(scope["method"], route, status, elapsed)
             sampled = 1
             if route in self.fast and status < 400 and elapsed < SLOW_SECONDS:

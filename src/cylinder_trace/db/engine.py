@@ -247,6 +247,31 @@ def new_session() -> Session:
     return Session(get_engine(), expire_on_commit=False)
 
 
+def psycopg_statement(statement: Any) -> tuple[str, dict[str, Any]]:
+    """A Core statement as psycopg's own SQL text (named ``%(name)s`` parameters, typed as
+    SQLAlchemy types them) and the values the statement fixes itself (a LIMIT 1's), for the
+    paths that run on an async psycopg connection rather than a session: the same statement,
+    built in one place."""
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    compiled = statement.compile(dialect=PGDialect_psycopg())
+    return str(compiled), {k: v for k, v in compiled.params.items() if v is not None}
+
+
+def read_pool(conninfo: str, max_size: int = 4) -> Any:
+    """An async psycopg pool for the reads answered on the event loop (the history page's fast
+    path): autocommit, so a read is its statements alone, without a BEGIN and a COMMIT round
+    trip each (one statement's snapshot is all a read of one page needs); the service's
+    session options. Opened and closed by the app's lifespan."""
+    from psycopg.rows import namedtuple_row
+    from psycopg_pool import AsyncConnectionPool
+
+    # (rows by column name, as a session's Core rows are read)
+    return AsyncConnectionPool(conninfo, min_size=1, max_size=max_size, open=False,
+                               kwargs={"autocommit": True, "options": session_options(),
+                                       "row_factory": namedtuple_row})
+
+
 def database_ok() -> bool:
     try:
         with get_engine().connect() as conn:

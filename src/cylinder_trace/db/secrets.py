@@ -21,6 +21,13 @@ def root_secret(settings: Settings) -> str:
     return settings.secret_key or stored_secret(settings)
 
 
+def root_secret_at_hand(settings: Settings) -> bool:
+    """Whether ``root_secret`` answers without a query: configured, or read once already (a
+    caller on the event loop, which must not block on the database, asks first)."""
+    return bool(settings.secret_key) or \
+        get_engine().url.render_as_string(hide_password=True) in _stored
+
+
 _stored: dict[str, str] = {}
 _stored_lock = threading.Lock()
 

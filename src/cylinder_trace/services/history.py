@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, select
 from sqlmodel import Session, col
 
+from ..db.engine import psycopg_statement
 from ..db.tables.registry import CylinderChain, CylinderEvent
 from ..domain.errors import Invalid
 from ..domain.lifecycle import EventKind
@@ -58,33 +59,65 @@ def history_page(
     identity-mapping and tracking 51 entities that are only read cost more than the query.
     """
     kinds = check_kinds(kinds)
+    limit, params = page_params(cylinder_id, kinds, limit, cursor)
+    # The statement is built once per shape and run on the session's connection as Core: the
+    # rows are read, not mapped, and building the query anew on every request was a tenth of
+    # the page's CPU (docs/performance.md).
+    conn = session.connection()
+    rows = conn.execute(_page_sql(bool(kinds), bool(cursor), True), params).all()
+    if len(rows) <= limit:
+        rows = conn.execute(_page_sql(bool(kinds), bool(cursor), False), params).all()
+    if rows:
+        session.info[(_HEAD, cylinder_id)] = rows[0].chain_head
+    return page_of(rows, limit)
+
+
+async def history_page_async(conn: Any, cylinder_id: int, *, limit: int = 50,
+                             cursor: str | None = None) -> tuple[Sequence[Any], str | None,
+                                                                 str | None]:
+    """``history_page`` without a kind filter on an async psycopg connection whose rows have
+    named columns (the history page's fast path, api/routes/cylinders.py): the same
+    statements, the same window first, the same page and cursor. Returns (rows, next cursor,
+    chain head)."""
+    limit, params = page_params(cylinder_id, [], limit, cursor)
+    rows = await (await conn.execute(_page_text(bool(cursor), True), params)).fetchall()
+    if len(rows) <= limit:
+        rows = await (await conn.execute(_page_text(bool(cursor), False), params)).fetchall()
+    if rows:
+        head = rows[0].chain_head
+    else:
+        found = await (await conn.execute(_head_text(), {"cylinder_id": cylinder_id})).fetchone()
+        head = found[0] if found else None
+    page, next_cursor = page_of(rows, limit)
+    return page, next_cursor, head
+
+
+def page_params(cylinder_id: int, kinds: list[str], limit: int,
+                cursor: str | None) -> tuple[int, dict[str, Any]]:
+    """The page's size and the parameters of its statements (see ``_page_sql``)."""
     limit = max(1, min(limit, MAX_PAGE))
     params: dict[str, Any] = {"cylinder_id": cylinder_id, "n": limit + 1}
     if kinds:
         params["kinds"] = kinds
     if cursor:
         params["when"], params["event_id"] = decode_cursor(cursor)
-    # The statement is built once per shape and run on the session's connection as Core: the
-    # rows are read, not mapped, and building the query anew on every request was a tenth of
-    # the page's CPU (docs/performance.md).
-    conn = session.connection()
     # First within the RECENT months before the page's start: a lower bound on occurred_at
     # leaves the older monthly partitions out of the plan (each one costs planning, locks and
     # an index descent, whether or not it holds this cylinder's events). A full page there is
     # the page: every event left out is older than all of them. Fewer rows, and the page is
     # read again without the bound.
     params["since"] = (params.get("when") or datetime.now(UTC)) - RECENT
-    rows = conn.execute(_page_sql(bool(kinds), bool(cursor), True), params).all()
+    return limit, params
+
+
+def page_of(rows: Sequence[Any], limit: int) -> tuple[Sequence[Any], str | None]:
+    """The page out of its statement's rows (one more than the page, to know whether more
+    follow), and the cursor after its last event."""
     if len(rows) <= limit:
-        rows = conn.execute(_page_sql(bool(kinds), bool(cursor), False), params).all()
-    if rows:
-        session.info[(_HEAD, cylinder_id)] = rows[0].chain_head
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(last.occurred_at, last.id or 0)
-    return rows, next_cursor
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    return rows, encode_cursor(last.occurred_at, last.id or 0)
 
 
 _HEAD = "history.chain_head"
@@ -117,6 +150,21 @@ def _page_sql(with_kinds: bool, with_cursor: bool, recent: bool) -> Any:
         )
     return query.order_by(col(CylinderEvent.occurred_at).desc(),
                           col(CylinderEvent.id).desc()).limit(bindparam("n"))
+
+
+@lru_cache(maxsize=4)
+def _page_text(with_cursor: bool, recent: bool) -> str:
+    """``_page_sql`` (no kind filter) as psycopg's own SQL text, for the async reader."""
+    sql, fixed = psycopg_statement(_page_sql(False, with_cursor, recent))
+    assert not fixed  # every value is the caller's (page_params)
+    return sql
+
+
+@lru_cache(maxsize=1)
+def _head_text() -> str:
+    sql, fixed = psycopg_statement(select(_head_sql(bindparam("cylinder_id", type_=BigInteger))))
+    assert not fixed
+    return sql
 
 
 def _head_sql(cylinder_id: Any) -> Any:

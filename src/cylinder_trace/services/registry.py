@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ..config import get_settings
+from ..db.engine import psycopg_statement
 from ..db.secrets import root_secret
 from ..db.tables.accounts import Enterprise, Station
 from ..db.tables.registry import Cylinder
@@ -157,10 +158,31 @@ def cylinder_ref(session: Session, principal: Principal, code: str) -> Any:
     """Like ``cylinder_for``, for a reader that needs only which cylinder it is (id, code) and
     whether the caller sees it: one Core row of four columns, not an ORM entity of forty (the
     history page: docs/performance.md). The same refusals, in the same order."""
+    sql, params = _ref_of(code)
+    return cylinder_seen(principal, session.connection().execute(sql, params).first())
+
+
+def _ref_of(code: str) -> tuple[Any, dict[str, Any]]:
     parsed = _named(code)
     by_code = parsed.code is not None
-    row = session.connection().execute(_ref_sql(by_code), {
-        "v": parsed.code if by_code else parsed.external}).first()
+    return _ref_sql(by_code), {"v": parsed.code if by_code else parsed.external}
+
+
+def cylinder_ref_query(code: str) -> tuple[str, dict[str, Any]]:
+    """``cylinder_ref``'s statement and parameters as psycopg's SQL text, for a read on an
+    async connection (the history page's fast path); its row goes to ``cylinder_seen``."""
+    statement, params = _ref_of(code)
+    sql, fixed = _ref_text(statement)
+    return sql, {**fixed, **params}
+
+
+@lru_cache(maxsize=2)
+def _ref_text(statement: Any) -> tuple[str, dict[str, Any]]:
+    return psycopg_statement(statement)
+
+
+def cylinder_seen(principal: Principal, row: Any) -> Any:
+    """The row of ``cylinder_ref``'s statement, when there is one and the caller sees it."""
     if row is None:
         raise NotFound("No cylinder has this code")
     principal.require_sees(row.owner_enterprise_id, row.region_code)

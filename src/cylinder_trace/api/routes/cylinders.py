@@ -6,16 +6,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl
 
 import orjson
+import psycopg
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...adapters import labels
+from ...config import get_settings
+from ...db.engine import psycopg_statement
+from ...db.secrets import root_secret_at_hand
 from ...db.tables.accounts import Enterprise
 from ...db.tables.registry import Cylinder
-from ...domain.errors import Invalid, NotFound
+from ...domain.errors import DomainError, Invalid, NotFound
 from ...schemas.registry import (
     CylinderCreate,
     CylinderOut,
@@ -28,9 +35,18 @@ from ...schemas.registry import (
 )
 from ...schemas.reports import EpcisDocument
 from ...services import importer, registry
-from ...services.history import chain_head, history_page
+from ...services.history import MAX_PAGE, chain_head, history_page, history_page_async
 from ...services.search import CylinderQuery, search
-from ..deps import Action, CurrentPrincipal, Principal, SessionDep, acts
+from ..deps import (
+    Action,
+    CurrentPrincipal,
+    Principal,
+    SessionDep,
+    acts,
+    principal_of,
+    principal_sql,
+    token_ids,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["cylinders"])
 # The history page, included ahead of the ~90 routes of the other routers (matched in order:
@@ -155,27 +171,107 @@ def get_cylinder(code: str, session: SessionDep, principal: CurrentPrincipal) ->
 _EVENT_FIELDS = tuple(EventOut.model_fields)
 
 
-@reads.get("/cylinders/{code}/history", response_model=HistoryPage)
+HISTORY = "/api/v1/cylinders/{code}/history"
+_HISTORY_PREFIX, _HISTORY_SUFFIX = HISTORY.split("{code}")
+CURSOR_MAX = 200  # a cursor's length, at most (this service's are 40-odd characters)
+
+
+@reads.get(HISTORY.removeprefix("/api/v1"), response_model=HistoryPage)
 def get_history(
     code: str,
     session: SessionDep,
     principal: CurrentPrincipal,
     kind: Annotated[list[str] | None, Query()] = None,
-    limit: int = Query(default=50, ge=1, le=500),
-    cursor: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    cursor: str | None = Query(default=None, max_length=CURSOR_MAX),
 ) -> Response:
     """The cylinder's events, newest first; `next_cursor` fetches the next page."""
     cylinder = registry.cylinder_ref(session, principal, code)  # a Core row: id, code, scope
     rows, next_cursor = history_page(session, cylinder.id, kinds=kind, limit=limit,
                                      cursor=cursor)
-    # HistoryPage's JSON written straight from the rows (its fields, its order; times in UTC
-    # with a Z, as pydantic writes them): validating 50 EventOut models and the page again on
-    # the way out was a sixth of the request's CPU, for rows the database typed already.
-    # (tests/api/test_history_window.py compares it with the models' own JSON.)
-    page = {"code": cylinder.code, "chain_head": chain_head(session, cylinder.id),
-            "items": [{f: getattr(e, f) for f in _EVENT_FIELDS} for e in rows],
-            "next_cursor": next_cursor}
-    return Response(orjson.dumps(page, option=orjson.OPT_UTC_Z), media_type="application/json")
+    return Response(history_json(cylinder.code, chain_head(session, cylinder.id), rows,
+                                 next_cursor), media_type="application/json")
+
+
+def history_json(code: str, head: str | None, rows: Any, next_cursor: str | None) -> bytes:
+    """HistoryPage's JSON written straight from the rows (its fields, its order; times in UTC
+    with a Z, as pydantic writes them): validating 50 EventOut models and the page again on
+    the way out was a sixth of the request's CPU, for rows the database typed already.
+    (tests/api/test_history_window.py compares it with the models' own JSON.)"""
+    return orjson.dumps({"code": code, "chain_head": head,
+                         "items": [{f: getattr(e, f) for f in _EVENT_FIELDS} for e in rows],
+                         "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)
+
+
+
+
+async def history_asgi(scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
+    """GET /api/v1/cylinders/{code}/history as a plain ASGI endpoint, ahead of FastAPI's router
+    (front.py calls it), on the event loop: the person's session, the cylinder and the page are
+    read on an async connection of the read pool, the first two in one round trip (a
+    pipeline), with no transaction around them, no thread hand-over and no dependency solving
+    (docs/performance.md). Only a request of the usual shape is answered here: a bearer
+    token, no API key, at most `limit` and `cursor` as get_history would take them. Anything
+    else, and every refusal (401, 404, 422), goes to the FastAPI route above, which answers it
+    as it always has: the same statements, the same checks in the same order, the same JSON."""
+    token = None
+    for name, value in scope["headers"]:
+        if name == b"authorization" and token is None:
+            scheme, _, param = value.decode("latin-1").partition(" ")
+            token = param if scheme.lower() == "bearer" and param else ""
+        elif name == b"x-api-key":
+            token = ""  # a station's key goes first in get_principal: the long way
+    query = _usual_history_query(scope["query_string"])
+    if not token or query is None or not root_secret_at_hand(get_settings()):
+        await app(scope, receive, send)
+        return
+    try:
+        user_id, session_id = token_ids(token)
+        ref_sql, ref_params = registry.cylinder_ref_query(
+            scope["path"][len(_HISTORY_PREFIX):-len(_HISTORY_SUFFIX)])
+        async with scope["app"].state.reads.connection() as conn:
+            async with conn.pipeline():
+                users = await conn.execute(_principal_text(), {
+                    "session_id": session_id, "user_id": user_id})
+                refs = await conn.execute(ref_sql, ref_params)
+            principal = principal_of(await users.fetchone(), session_id)
+            cylinder = registry.cylinder_seen(principal, await refs.fetchone())
+            rows, next_cursor, head = await history_page_async(conn, cylinder.id, **query)
+    except (DomainError, psycopg.Error):
+        # a refusal, or the database failing: the FastAPI route answers it, its usual way
+        await app(scope, receive, send)
+        return
+    scope["state"]["principal"] = principal  # for the access line (front.py)
+    body = history_json(cylinder.code, head, rows, next_cursor)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode()),
+                            (b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _usual_history_query(raw: bytes) -> dict[str, Any] | None:
+    """get_history's `limit` and `cursor` as it would take them, or None for any other query
+    (a kind filter, a parameter twice, a value it might refuse or read otherwise)."""
+    if not raw:
+        return {}
+    got: dict[str, Any] = {}
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if name in got:
+            return None
+        if name == "limit" and value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_PAGE:
+            got[name] = int(value)
+        elif name == "cursor" and 0 < len(value) <= CURSOR_MAX:
+            got[name] = value
+        else:
+            return None
+    return got
+
+
+@lru_cache(maxsize=1)
+def _principal_text() -> str:
+    sql, fixed = psycopg_statement(principal_sql())
+    assert not fixed
+    return sql
 
 
 @router.post("/cylinders/{code}/tag",
