@@ -17,7 +17,9 @@ p99 <= 25 ms and <= 3x the floor's p99.
 `serve` runs as a user starts it: its scheduled jobs on (in their own process, whose CPU is
 printed) and its access line for every request (log level INFO); set
 CYLINDER_TRACE_SCHEDULER_ENABLED / CYLINDER_TRACE_LOG_LEVEL to measure otherwise. The 1-minute
-load is printed beside each run: on a shared machine, measure when it is below ~0.7.
+load is printed beside each run: on a shared machine, measure when it is below ~0.7. So are
+PostgreSQL's WAL a request (bytes and full-page images, from pg_stat_wal) and the checkpoints
+that began during the run: the write volume behind the authorizations' PostgreSQL CPU.
 
 Profiling (py-spy: `.venv/bin/pip install py-spy`; as root or with ptrace allowed): `--profile`
 samples one worker during each measured run and prints the top entries (self time by module and
@@ -136,8 +138,27 @@ def _machine_busy() -> tuple[int, int, int]:
     return sum(fields) - fields[3] - fields[4], sum(fields), fields[7]
 
 
-# the benchmark database's name: its PostgreSQL backends are found by it
+# the benchmark database's name: its PostgreSQL backends are found by it; and its conninfo
 DATABASE: list[str] = []
+CONNINFO: list[str] = []
+
+
+def wal_totals() -> tuple[int, int, int, int]:
+    """(WAL bytes, full-page images, checkpoints started, buffers written by checkpoints) of
+    the whole server so far: what each request costs PostgreSQL beyond its backend's CPU."""
+    if not CONNINFO:
+        return 0, 0, 0, 0
+    with psycopg.connect(CONNINFO[0], autocommit=True) as conn:
+        wal = conn.execute("SELECT wal_bytes, wal_fpi FROM pg_stat_wal").fetchone()
+        new = conn.execute("SELECT to_regclass('pg_catalog.pg_stat_checkpointer') IS NOT NULL"
+                           ).fetchone()
+        ckpt = conn.execute(
+            "SELECT num_timed + num_requested, buffers_written FROM pg_stat_checkpointer"
+            if new and new[0] else
+            "SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint FROM pg_stat_bgwriter"
+        ).fetchone()
+    assert wal and ckpt
+    return int(wal[0]), int(wal[1]), int(ckpt[0]), int(ckpt[1])
 
 Run = tuple[float, float, float, float, float]
 
@@ -154,6 +175,7 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> Run:
     ticks, busy, wrk_before = cpu_ticks(pids), _machine_busy(), resource.getrusage(
         resource.RUSAGE_CHILDREN)
     pg_ticks = cpu_ticks(backends)
+    wal_before = wal_totals() if backends else None
     started = time.perf_counter()
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
@@ -182,6 +204,12 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> Run:
               + f", wrk {used / seconds:.2f}, the machine {machine_cores:.2f} of "
               f"{os.cpu_count()} ({stolen:.0%} stolen by the host); load average "
               f"{os.getloadavg()[0]:.2f}")
+    if wal_before is not None and duration > 5:
+        wal = [b - a for a, b in zip(wal_before, wal_totals(), strict=True)]
+        served_n = rps * seconds
+        print(f"    PostgreSQL: WAL {wal[0] / served_n / 1024:.1f} kB and {wal[1] / served_n:.2f} "
+              f"full-page images a request; {wal[2]} checkpoint(s) began, "
+              f"{wal[3]:,} buffers written by checkpoints")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         print(f"  warning: {errors.group(1)} non-2xx responses from {url}")
@@ -291,6 +319,7 @@ def main() -> None:
     with fresh_database() as url, served(url, args.workers) as base, \
             bare_floor(workers) as floor_base:
         DATABASE.append(str(make_url(url).database))
+        CONNINFO.append(url.replace("postgresql+psycopg://", "postgresql://", 1))
         headers = admin_headers(url, base)
         eid, key = licensed_station(base, headers, 3)
         started = time.perf_counter()
