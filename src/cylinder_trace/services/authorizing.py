@@ -7,6 +7,8 @@ decision (authorizations, events, unknown scans). Two round trips per batch, not
 (perf-notes.md). Each request still gets its own decision, answered only after the write
 committed; one open authorization per cylinder is kept by the partial unique index even when two
 scans of one cylinder share a batch (ON CONFLICT DO NOTHING: the loser is told FILL_IN_PROGRESS).
+A batch smaller than the one before lingers a moment for the scans on their way back
+(settings.fill_batch_linger_ms).
 """
 
 from __future__ import annotations
@@ -162,6 +164,8 @@ class Authorizer:
         )
         self.ttl = timedelta(seconds=settings.authorization_ttl_seconds)
         self.batch_max = settings.fill_batch_max
+        self.linger = settings.fill_batch_linger_ms / 1000
+        self.last_batch = 0
         self.zone = ZoneInfo(settings.timezone)
         self.policies = settings.region_policies
         self.queue: list[_Work] = []
@@ -199,7 +203,14 @@ class Authorizer:
         try:
             await asyncio.sleep(0)  # let the requests that arrived together join this batch
             while self.queue:
+                if self.linger and len(self.queue) < self.last_batch:
+                    # Fewer scans than the last batch had: those it answered are coming back.
+                    # Waiting for them makes batches of about every connection at once, not
+                    # two halves taking turns (the statements' and psycopg's cost per batch
+                    # spread over twice the scans).
+                    await asyncio.sleep(self.linger)
                 batch, self.queue = self.queue[: self.batch_max], self.queue[self.batch_max :]
+                self.last_batch = len(batch)
                 try:
                     await self._run(batch)
                 except Exception:
