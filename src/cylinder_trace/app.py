@@ -36,14 +36,13 @@ def create_app(database_url: str | None = None) -> FastAPI:
         from .db.engine import libpq_url
         from .services.authorizing import Authorizer
 
-        app.state.authorizer = Authorizer(
-            libpq_url(engine.url.render_as_string(hide_password=False))
-        )
+        conninfo = libpq_url(engine.url.render_as_string(hide_password=False))
+        app.state.authorizer = Authorizer(conninfo)
         await app.state.authorizer.open()
         from .db.engine import read_pool
 
         # the reads answered on the event loop (the history page's fast path)
-        app.state.reads = read_pool(libpq_url(engine.url.render_as_string(hide_password=False)))
+        app.state.reads = read_pool(conninfo)
         await app.state.reads.open()
         app.state.scheduler = None
         if settings.scheduler_enabled:

@@ -258,6 +258,13 @@ def psycopg_statement(statement: Any) -> tuple[str, dict[str, Any]]:
     return str(compiled), {k: v for k, v in compiled.params.items() if v is not None}
 
 
+def psycopg_text(statement: Any) -> str:
+    """``psycopg_statement``'s SQL of a statement whose every value is its caller's."""
+    sql, fixed = psycopg_statement(statement)
+    assert not fixed, fixed
+    return sql
+
+
 def read_pool(conninfo: str, max_size: int = 4) -> Any:
     """An async psycopg pool for the reads answered on the event loop (the history page's fast
     path): autocommit, so a read is its statements alone, without a BEGIN and a COMMIT round

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, select
 from sqlmodel import Session, col
 
-from ..db.engine import psycopg_statement
+from ..db.engine import psycopg_text
 from ..db.tables.registry import CylinderChain, CylinderEvent
 from ..domain.errors import Invalid
 from ..domain.lifecycle import EventKind
@@ -155,16 +155,12 @@ def _page_sql(with_kinds: bool, with_cursor: bool, recent: bool) -> Any:
 @lru_cache(maxsize=4)
 def _page_text(with_cursor: bool, recent: bool) -> str:
     """``_page_sql`` (no kind filter) as psycopg's own SQL text, for the async reader."""
-    sql, fixed = psycopg_statement(_page_sql(False, with_cursor, recent))
-    assert not fixed  # every value is the caller's (page_params)
-    return sql
+    return psycopg_text(_page_sql(False, with_cursor, recent))  # values: page_params
 
 
 @lru_cache(maxsize=1)
 def _head_text() -> str:
-    sql, fixed = psycopg_statement(select(_head_sql(bindparam("cylinder_id", type_=BigInteger))))
-    assert not fixed
-    return sql
+    return psycopg_text(select(_head_sql(bindparam("cylinder_id", type_=BigInteger))))
 
 
 def _head_sql(cylinder_id: Any) -> Any:

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...adapters import labels
 from ...config import get_settings
-from ...db.engine import psycopg_statement
+from ...db.engine import psycopg_text
 from ...db.secrets import root_secret_at_hand
 from ...db.tables.accounts import Enterprise
 from ...db.tables.registry import Cylinder
@@ -203,8 +203,6 @@ def history_json(code: str, head: str | None, rows: Any, next_cursor: str | None
                          "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)
 
 
-
-
 async def history_asgi(scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
     """GET /api/v1/cylinders/{code}/history as a plain ASGI endpoint, ahead of FastAPI's router
     (front.py calls it), on the event loop: the person's session, the cylinder and the page are
@@ -269,9 +267,7 @@ def _usual_history_query(raw: bytes) -> dict[str, Any] | None:
 
 @lru_cache(maxsize=1)
 def _principal_text() -> str:
-    sql, fixed = psycopg_statement(principal_sql())
-    assert not fixed
-    return sql
+    return psycopg_text(principal_sql())
 
 
 @router.post("/cylinders/{code}/tag",
